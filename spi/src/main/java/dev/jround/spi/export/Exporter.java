@@ -1,0 +1,33 @@
+package dev.jround.spi.export;
+
+import dev.jround.spi.JroundPlugin;
+import dev.jround.spi.quant.LayerSpec;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Writes quantized layers and the rest of a checkpoint in one on-disk format family. The kernel
+ * checks {@link #refusal} for every layer before any work starts, then streams layers in.
+ */
+public interface Exporter extends JroundPlugin {
+
+    /** The exact {@code --format} strings this exporter answers, e.g. {@code auto_round}, {@code auto_round:auto_gptq}. */
+    List<String> formats();
+
+    /** Human summary of the schemes a format accepts, for {@code jround list format}. */
+    String supportedSchemes(String format);
+
+    /**
+     * Why {@code format} cannot represent the layer's resolved scheme, or empty if it can. Layers left in
+     * full precision are always acceptable.
+     */
+    Optional<String> refusal(String format, LayerSpec layer);
+
+    /** Whether the format can store a quantized lm_head. */
+    default boolean acceptsQuantizedLmHead(String format) {
+        return false;
+    }
+
+    ExportSession open(ExportContext context);
+}

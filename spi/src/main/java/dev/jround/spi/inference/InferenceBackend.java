@@ -1,0 +1,31 @@
+package dev.jround.spi.inference;
+
+import dev.jround.spi.JroundPlugin;
+import dev.jround.spi.model.ModelConfig;
+import dev.jround.spi.tensor.TensorStore;
+
+import java.nio.file.Path;
+
+/**
+ * Loads an exported checkpoint back for generation and evaluation. A backend presents the checkpoint
+ * as a {@link TensorStore} of dequantized weights under the original Hugging Face names, together
+ * with the plain model config, so any architecture plugin can run it.
+ */
+public interface InferenceBackend extends JroundPlugin {
+
+    /** The quantization methods / file kinds it reads (e.g. {@code auto-round}, {@code gptq}, {@code awq}, {@code gguf}). */
+    java.util.List<String> reads();
+
+    /** Whether the path (a directory or file) is a checkpoint this backend reads. */
+    boolean canLoad(Path path);
+
+    LoadedCheckpoint load(Path path);
+
+    /** A loaded checkpoint: its config (quantization_config removed) and dequantized weights. */
+    record LoadedCheckpoint(ModelConfig config, TensorStore weights, String description) implements AutoCloseable {
+        @Override
+        public void close() {
+            weights.close();
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.jround.spi.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A decoder-only language model bound to its weights, exposed as the kernel needs it: embeddings,
+ * an ordered list of decoder blocks, and the head. Blocks are run functionally: the caller may pass
+ * replacement weights for any of the block's linear layers (that is how quantization algorithms run
+ * a block with fake-quantized, gradient-carrying weights without touching the checkpoint).
+ *
+ * <p>Implementations load weights lazily per block, so only the blocks in use occupy compute memory.
+ */
+public interface CausalLM extends AutoCloseable {
+
+    ModelConfig config();
+
+    /** Hidden size, vocabulary size and context length. */
+    int hiddenSize();
+
+    int vocabSize();
+
+    int maxPositions();
+
+    /** The compute dtype (FLOAT32 or BFLOAT16) blocks run in. */
+    DataType computeType();
+
+    int numBlocks();
+
+    /** Checkpoint prefix of block {@code i}, e.g. {@code model.layers.3}. */
+    String blockName(int i);
+
+    /** Quantizable linear layers of block {@code i}, in forward order, named by checkpoint path. */
+    List<LinearInfo> blockLinears(int i);
+
+    /** The output projection; for tied models its weight is the embedding table. */
+    LinearInfo lmHead();
+
+    boolean tiedEmbeddings();
+
+    /** Name of the token-embedding tensor, e.g. {@code model.embed_tokens.weight}. */
+    String embeddingWeightName();
+
+    /** Token ids {@code [batch, seq]} (int64) to hidden states {@code [batch, seq, hidden]}. */
+    NDArray embed(NDManager manager, NDArray inputIds);
+
+    /**
+     * Runs block {@code i}. {@code linearWeights} maps a linear layer's name (as in {@link #blockLinears})
+     * to a replacement {@code [out, in]} weight; layers not in the map use the checkpoint weight.
+     * Result has the input's shape and lives on the input's manager.
+     */
+    NDArray blockForward(int i, NDArray hidden, BlockInputs inputs, Map<String, NDArray> linearWeights);
+
+    /** Final norm and output projection: hidden {@code [batch, seq, hidden]} to logits {@code [batch, seq, vocab]}. */
+    NDArray head(NDArray hidden, NDArray lmHeadWeight);
+
+    /** Full forward: ids to logits. */
+    default NDArray logits(NDManager manager, NDArray inputIds, BlockInputs inputs) {
+        NDArray h = embed(manager, inputIds);
+        for (int i = 0; i < numBlocks(); i++) {
+            NDArray next = blockForward(i, h, inputs, Map.of());
+            if (h != next) {
+                h.close();
+            }
+            h = next;
+        }
+        return head(h, null);
+    }
+
+    /** Releases weights of block {@code i} from compute memory (it is reloaded on next use). */
+    default void releaseBlock(int i) {
+    }
+
+    @Override
+    void close();
+}
