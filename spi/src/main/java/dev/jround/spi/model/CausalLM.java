@@ -53,7 +53,17 @@ public interface CausalLM extends AutoCloseable {
      * to a replacement {@code [out, in]} weight; layers not in the map use the checkpoint weight.
      * Result has the input's shape and lives on the input's manager.
      */
-    NDArray blockForward(int i, NDArray hidden, BlockInputs inputs, Map<String, NDArray> linearWeights);
+    default NDArray blockForward(int i, NDArray hidden, BlockInputs inputs, Map<String, NDArray> linearWeights) {
+        return blockForward(i, hidden, inputs, linearWeights, null);
+    }
+
+    /**
+     * As {@link #blockForward(int, NDArray, BlockInputs, Map)}, and calls {@code linearInputObserver} with
+     * each linear layer's name and its input activation {@code [batch, seq, in]} just before the layer runs
+     * (used to collect importance matrices and lm_head inputs). The observer must not close the array.
+     */
+    NDArray blockForward(int i, NDArray hidden, BlockInputs inputs, Map<String, NDArray> linearWeights,
+                         java.util.function.BiConsumer<String, NDArray> linearInputObserver);
 
     /** Final norm and output projection: hidden {@code [batch, seq, hidden]} to logits {@code [batch, seq, vocab]}. */
     NDArray head(NDArray hidden, NDArray lmHeadWeight);

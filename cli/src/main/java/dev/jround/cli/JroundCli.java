@@ -1,0 +1,98 @@
+package dev.jround.cli;
+
+import dev.jround.kernel.registry.PluginRegistry;
+import dev.jround.kernel.registry.ServiceLoaderRegistry;
+import dev.jround.spi.JroundException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * {@code jround}: the command-line entry point. Sub-commands live in their own classes and are listed
+ * in {@link #SUBCOMMANDS}; AutoRound-style invocations without a sub-command are routed to
+ * {@code quantize}.
+ */
+@Command(name = "jround", mixinStandardHelpOptions = true, versionProvider = JroundCli.Version.class,
+        description = "Weight-only quantization of large language models (AutoRound in Java).")
+public final class JroundCli implements Runnable {
+
+    /** Every sub-command class; add yours here. */
+    static final Class<?>[] SUBCOMMANDS = {
+            PluginsCommand.class,
+    };
+
+    private static PluginRegistry registry;
+
+    /** The registry shared by all sub-commands of this process (flat class path). */
+    public static synchronized PluginRegistry registry() {
+        if (registry == null) {
+            registry = new ServiceLoaderRegistry(JroundCli.class.getClassLoader());
+        }
+        return registry;
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI and returns the exit code (0 ok, 1 run-time failure, 2 usage or configuration error). */
+    public static int execute(String... args) {
+        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = commandLine(out, err);
+        return cl.execute(args);
+    }
+
+    static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new JroundCli());
+        for (Class<?> c : SUBCOMMANDS) {
+            cl.addSubcommand(c);
+        }
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setAbbreviatedOptionsAllowed(true);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("error: " + ex.getMessage().lines().findFirst().orElse(""));
+            ex.getCommandLine().getErr().println("hint: see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parse) -> {
+            boolean verbose = Boolean.getBoolean("jround.verbose");
+            if (ex instanceof JroundException je) {
+                c.getErr().println("error: " + je.getMessage());
+                if (je.hint() != null) {
+                    c.getErr().println("hint: " + je.hint());
+                }
+                if (verbose) {
+                    ex.printStackTrace(c.getErr());
+                }
+                return je.exitCode();
+            }
+            c.getErr().println("error: " + ex);
+            if (verbose) {
+                ex.printStackTrace(c.getErr());
+            } else {
+                c.getErr().println("hint: run with --verbose for the stack trace");
+            }
+            return 1;
+        });
+        return cl;
+    }
+
+    /** Version of the CLI and kernel from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = JroundCli.class.getPackage().getImplementationVersion();
+            return new String[]{"jround " + (v == null ? "0.1.0" : v)};
+        }
+    }
+}
