@@ -65,6 +65,15 @@ public interface CausalLM extends AutoCloseable {
     NDArray blockForward(int i, NDArray hidden, BlockInputs inputs, Map<String, NDArray> linearWeights,
                          java.util.function.BiConsumer<String, NDArray> linearInputObserver);
 
+    /**
+     * The checkpoint weight of a linear layer (a block linear or the lm_head) as a float32 {@code [out, in]}
+     * array on {@code manager} (a fresh array the caller owns; quantization algorithms start from it).
+     */
+    NDArray linearWeight(NDManager manager, String name);
+
+    /** The layer's bias as float32 {@code [out]} on {@code manager}, or {@code null} if it has none. */
+    NDArray linearBias(NDManager manager, String name);
+
     /** Final norm and output projection: hidden {@code [batch, seq, hidden]} to logits {@code [batch, seq, vocab]}. */
     NDArray head(NDArray hidden, NDArray lmHeadWeight);
 
