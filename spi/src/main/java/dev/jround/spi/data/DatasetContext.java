@@ -1,5 +1,7 @@
 package dev.jround.spi.data;
 
+import dev.jround.spi.UnsupportedFeatureException;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -24,6 +26,33 @@ public interface DatasetContext {
 
     /** Samples token sequences from the full-precision model (seeded), if a model is loaded. */
     Optional<TextSampler> sampler();
+
+    /** Number of calibration samples the run asks for (a provider may stop reading after enough rows). */
+    default int nsamples() {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
+     * Order Python's {@code random.Random(seed).shuffle} gives a list of {@code n} elements: element
+     * {@code i} of the shuffled list is original element {@code order[i]}.
+     */
+    default int[] pythonShuffleOrder(int n, long seed) {
+        throw new UnsupportedFeatureException("this dataset context cannot reproduce Python's seeded shuffle",
+                "run through the kernel's calibration pipeline");
+    }
+
+    /**
+     * NumPy's {@code np.random.default_rng(seed).permutation(n)}, the order Hugging Face
+     * {@code Dataset.shuffle(seed=seed)} gives a dataset of {@code n} rows.
+     */
+    default int[] numpyPermutation(int n, long seed) {
+        throw new UnsupportedFeatureException("this dataset context cannot reproduce NumPy's seeded permutation",
+                "run through the kernel's calibration pipeline");
+    }
+
+    /** One informational line for the user (which file was read, what fell back to what). */
+    default void info(String line) {
+    }
 
     /** Generates {@code count} sequences of {@code length} tokens, starting from BOS. */
     interface TextSampler {
