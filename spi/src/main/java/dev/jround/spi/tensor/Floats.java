@@ -95,4 +95,68 @@ public final class Floats {
     public static float e5m2ToF32(byte b) {
         return f16ToF32((short) ((b & 0xFF) << 8));
     }
+
+    /**
+     * float32 to float8 E4M3FN, saturating: values beyond ±448 (infinities included) become ±448, as
+     * AutoRound clamps before casting; then round to nearest even. NaN becomes 0x7F with the input's sign.
+     */
+    public static byte f32ToE4m3(float f) {
+        int x = Float.floatToRawIntBits(f);
+        int sign = (x >>> 24) & 0x80;
+        if (Float.isNaN(f)) {
+            return (byte) (sign | 0x7F);
+        }
+        int ax = x & 0x7FFFFFFF;
+        if (Float.intBitsToFloat(ax) >= 448f) {
+            return (byte) (sign | 0x7E);
+        }
+        if (ax < (121 << 23)) {
+            // below the smallest normal 2^-6: multiples of 2^-9, rounding may reach the smallest normal code 0x08
+            return (byte) (sign | (int) Math.rint(Float.intBitsToFloat(ax) * 512.0));
+        }
+        int code = ((((ax >>> 23) - 127 + 7) << 3) | ((ax >>> 20) & 7));
+        int rem = ax & 0xFFFFF;
+        if (rem > 0x80000 || (rem == 0x80000 && (code & 1) != 0)) {
+            code++;
+        }
+        return (byte) (sign | code);
+    }
+
+    /** Rounds a float32 to the nearest E4M3FN value (saturating at ±448). */
+    public static float roundToE4m3(float f) {
+        return e4m3ToF32(f32ToE4m3(f));
+    }
+
+    /**
+     * float32 to float8 E5M2, round to nearest even, overflow to infinity (torch's cast). NaN becomes 0x7F
+     * with the input's sign. Rounds once from float32; going through fp16 would round twice.
+     */
+    public static byte f32ToE5m2(float f) {
+        int x = Float.floatToRawIntBits(f);
+        int sign = (x >>> 24) & 0x80;
+        if (Float.isNaN(f)) {
+            return (byte) (sign | 0x7F);
+        }
+        int ax = x & 0x7FFFFFFF;
+        int exp = (ax >>> 23) - 127 + 15;
+        if (exp >= 31) {
+            return (byte) (sign | 0x7C);
+        }
+        if (exp <= 0) {
+            // below the smallest normal 2^-14: multiples of 2^-16
+            return (byte) (sign | (int) Math.rint(Float.intBitsToFloat(ax) * 65536.0));
+        }
+        int code = (exp << 2) | ((ax >>> 21) & 3);
+        int rem = ax & 0x1FFFFF;
+        if (rem > 0x100000 || (rem == 0x100000 && (code & 1) != 0)) {
+            code++;
+        }
+        return (byte) (sign | Math.min(code, 0x7C));
+    }
+
+    /** E8M0 scale byte (MX formats): 2^(b-127); 255 is NaN. */
+    public static float e8m0ToF32(byte b) {
+        int v = b & 0xFF;
+        return v == 255 ? Float.NaN : Math.scalb(1f, v - 127);
+    }
 }

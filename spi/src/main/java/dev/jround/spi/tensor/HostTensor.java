@@ -47,8 +47,15 @@ public record HostTensor(DType dtype, long[] shape, ByteBuffer data) {
             case I16 -> { for (int i = 0; i < n; i++) out[i] = b.getShort(p + 2 * i); }
             case I8 -> { for (int i = 0; i < n; i++) out[i] = b.get(p + i); }
             case U8, BOOL -> { for (int i = 0; i < n; i++) out[i] = b.get(p + i) & 0xFF; }
+            case U16 -> { for (int i = 0; i < n; i++) out[i] = b.getShort(p + 2 * i) & 0xFFFF; }
+            case U64 -> { for (int i = 0; i < n; i++) out[i] = unsignedToFloat(b.getLong(p + 8 * i)); }
+            case F8_E8M0 -> { for (int i = 0; i < n; i++) out[i] = Floats.e8m0ToF32(b.get(p + i)); }
         }
         return out;
+    }
+
+    private static float unsignedToFloat(long v) {
+        return v >= 0 ? v : (float) ((v >>> 1) | (v & 1)) * 2f;
     }
 
     /** Elements as int32 (for I32/U32 packed weights, I8/U8/I16 codes). */
@@ -62,7 +69,8 @@ public record HostTensor(DType dtype, long[] shape, ByteBuffer data) {
             case I16 -> { for (int i = 0; i < n; i++) out[i] = b.getShort(p + 2 * i); }
             case I8 -> { for (int i = 0; i < n; i++) out[i] = b.get(p + i); }
             case U8, BOOL -> { for (int i = 0; i < n; i++) out[i] = b.get(p + i) & 0xFF; }
-            case I64 -> { for (int i = 0; i < n; i++) out[i] = Math.toIntExact(b.getLong(p + 8 * i)); }
+            case U16 -> { for (int i = 0; i < n; i++) out[i] = b.getShort(p + 2 * i) & 0xFFFF; }
+            case I64, U64 -> { for (int i = 0; i < n; i++) out[i] = Math.toIntExact(b.getLong(p + 8 * i)); }
             default -> throw new IllegalStateException("toInts on floating tensor " + dtype);
         }
         return out;
@@ -74,13 +82,19 @@ public record HostTensor(DType dtype, long[] shape, ByteBuffer data) {
         return new HostTensor(DType.F32, shape, b);
     }
 
-    /** Encodes float values into F32, F16 or BF16 (round to nearest even). */
+    /**
+     * Encodes float values into F32, F64, F16, BF16, F8_E5M2 (round to nearest even) or F8_E4M3 (round to
+     * nearest even, saturating at ±448).
+     */
     public static HostTensor ofFloats(float[] values, DType dtype, long... shape) {
         ByteBuffer b = ByteBuffer.allocate(values.length * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         switch (dtype) {
             case F32 -> b.asFloatBuffer().put(values);
             case F16 -> { for (int i = 0; i < values.length; i++) b.putShort(2 * i, Floats.f32ToF16(values[i])); }
             case BF16 -> { for (int i = 0; i < values.length; i++) b.putShort(2 * i, Floats.f32ToBf16(values[i])); }
+            case F64 -> { for (int i = 0; i < values.length; i++) b.putDouble(8 * i, values[i]); }
+            case F8_E4M3 -> { for (int i = 0; i < values.length; i++) b.put(i, Floats.f32ToE4m3(values[i])); }
+            case F8_E5M2 -> { for (int i = 0; i < values.length; i++) b.put(i, Floats.f32ToE5m2(values[i])); }
             default -> throw new IllegalArgumentException("ofFloats cannot encode " + dtype);
         }
         return new HostTensor(dtype, shape, b);

@@ -31,7 +31,11 @@ public final class SafetensorsCheckpoint implements TensorStore {
     private SafetensorsCheckpoint() {
     }
 
-    /** Opens a directory (index, single file or all *.safetensors) or a single .safetensors file. */
+    /**
+     * Opens a directory or a single .safetensors file. In a directory the first that exists wins:
+     * {@code model.safetensors.index.json}; the only {@code *.safetensors.index.json}; {@code model.safetensors};
+     * every {@code *.safetensors} file.
+     */
     public static SafetensorsCheckpoint open(Path dirOrFile) {
         SafetensorsCheckpoint c = new SafetensorsCheckpoint();
         try {
@@ -43,47 +47,30 @@ public final class SafetensorsCheckpoint implements TensorStore {
                 throw new InvalidInputException("model path does not exist: " + dirOrFile,
                         "give a directory with config.json and *.safetensors, or a Hugging Face repo id");
             }
+            List<Path> indexes;
+            List<Path> weights;
+            try (Stream<Path> s = Files.list(dirOrFile)) {
+                List<Path> all = s.sorted().toList();
+                indexes = all.stream().filter(p -> p.getFileName().toString().endsWith(".safetensors.index.json")).toList();
+                weights = all.stream().filter(p -> p.getFileName().toString().endsWith(".safetensors")).toList();
+            }
             Path index = dirOrFile.resolve(INDEX);
+            if (!Files.isRegularFile(index) && indexes.size() == 1) {
+                index = indexes.get(0);
+            }
             if (Files.isRegularFile(index)) {
-                JsonNode root;
-                try {
-                    root = new ObjectMapper().readTree(index.toFile());
-                } catch (IOException e) {
-                    throw new CorruptInputException("cannot parse " + index + ": " + e.getMessage(), "the index must be JSON with a weight_map object");
-                }
-                JsonNode map = root == null ? null : root.get("weight_map");
-                if (map == null || !map.isObject()) {
-                    throw new CorruptInputException(index + " has no weight_map object", "the index must be JSON with a weight_map object");
-                }
-                Map<String, SafetensorsFile> opened = new LinkedHashMap<>();
-                for (var it = map.fields(); it.hasNext(); ) {
-                    var e = it.next();
-                    String shard = e.getValue().asText();
-                    SafetensorsFile f = opened.get(shard);
-                    if (f == null) {
-                        Path p = dirOrFile.resolve(shard);
-                        if (!Files.isRegularFile(p)) {
-                            throw new CorruptInputException(index + " names shard '" + shard + "' which does not exist", "re-download the missing shard");
-                        }
-                        f = SafetensorsFile.open(p);
-                        opened.put(shard, f);
-                        c.add(f);
-                    }
-                    if (!f.contains(e.getKey())) {
-                        throw new CorruptInputException(index + " maps tensor '" + e.getKey() + "' to " + shard + " which does not contain it", null);
-                    }
-                }
+                c.openIndexed(dirOrFile, index);
                 return c;
             }
-            List<Path> shards;
-            try (Stream<Path> s = Files.list(dirOrFile)) {
-                shards = s.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().toList();
+            Path single = dirOrFile.resolve("model.safetensors");
+            if (Files.isRegularFile(single)) {
+                weights = List.of(single);
             }
-            if (shards.isEmpty()) {
+            if (weights.isEmpty()) {
                 throw new InvalidInputException("no *.safetensors weights in " + dirOrFile,
                         "jround reads safetensors checkpoints; convert .bin/.pt weights with transformers' save_pretrained(safe_serialization=True)");
             }
-            for (Path p : shards) {
+            for (Path p : weights) {
                 c.add(SafetensorsFile.open(p));
             }
             return c;
@@ -93,6 +80,50 @@ public final class SafetensorsCheckpoint implements TensorStore {
         } catch (RuntimeException e) {
             c.close();
             throw e;
+        }
+    }
+
+    private void openIndexed(Path dir, Path index) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(index.toFile());
+        } catch (IOException e) {
+            throw new CorruptInputException("cannot parse " + index + ": " + e.getMessage().split("\n")[0],
+                    "the index must be JSON with a weight_map object");
+        }
+        JsonNode map = root == null ? null : root.get("weight_map");
+        if (map == null || !map.isObject()) {
+            throw new CorruptInputException(index + " has no weight_map object", "the index must be JSON with a weight_map object");
+        }
+        Map<String, SafetensorsFile> opened = new LinkedHashMap<>();
+        for (var it = map.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String tensor = e.getKey();
+            if (!e.getValue().isTextual()) {
+                throw new CorruptInputException(index + " maps tensor '" + tensor + "' to " + e.getValue() + ", not a file name",
+                        "weight_map values are shard file names");
+            }
+            String shard = e.getValue().asText();
+            SafetensorsFile f = opened.get(shard);
+            if (f == null) {
+                Path base = dir.toAbsolutePath().normalize();
+                Path p = base.resolve(shard).normalize();
+                if (shard.isEmpty() || !base.equals(p.getParent())) {
+                    throw new CorruptInputException(index + " maps tensor '" + tensor + "' to '" + shard
+                            + "', which is not a file name in " + dir, "weight_map values are shard file names");
+                }
+                if (!Files.isRegularFile(p)) {
+                    throw new CorruptInputException(index + " maps tensor '" + tensor + "' to shard '" + shard
+                            + "', which does not exist", "re-download or re-export the missing shard " + p);
+                }
+                f = SafetensorsFile.open(p);
+                opened.put(shard, f);
+                add(f);
+            }
+            if (!f.contains(tensor)) {
+                throw new CorruptInputException(index + " maps tensor '" + tensor + "' to " + shard + ", which does not contain it",
+                        "the index and the shards come from different exports; re-download or re-export them together");
+            }
         }
     }
 
