@@ -21,6 +21,16 @@ public interface InferenceBackend extends JroundPlugin {
 
     LoadedCheckpoint load(Path path);
 
+    /**
+     * Writes a human-readable description of the checkpoint at {@code path} (header, metadata, tensor table)
+     * for {@code jround inspect}, truncating long metadata arrays to {@code maxArrayItems} items.
+     *
+     * @return false when this backend does not describe such files (the default)
+     */
+    default boolean inspect(Path path, java.io.PrintWriter out, int maxArrayItems) {
+        return false;
+    }
+
     /** A loaded checkpoint: its config (quantization_config removed) and dequantized weights. */
     record LoadedCheckpoint(ModelConfig config, TensorStore weights, String description) implements AutoCloseable {
         @Override
