@@ -1,0 +1,126 @@
+package dev.jround.spi.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.jround.spi.tensor.HostTensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Small tensor helpers every architecture plugin needs: moving checkpoint tensors into compute memory,
+ * positions and the additive attention bias derived from a padding mask. Kept here so that the
+ * architecture plugins agree on masking semantics without depending on each other.
+ */
+public final class ModelTensors {
+
+    private ModelTensors() {
+    }
+
+    /**
+     * Copies a host tensor into a new array of {@code manager} in the compute type. The bytes are copied, so the
+     * array stays valid after a memory-mapped checkpoint is closed.
+     *
+     * <p>DJL's PyTorch JNI (0.35.1 and the 0.32.0 CUDA build) has no bfloat16 element type: creating or casting to
+     * {@code DataType.BFLOAT16} aborts the JVM. A {@code BFLOAT16} target therefore yields a float32 array whose
+     * values are rounded to bfloat16 ({@link #roundToBfloat16}); bf16 checkpoints are widened in Java.
+     */
+    public static NDArray toNDArray(NDManager manager, HostTensor tensor, DataType target) {
+        Shape shape = new Shape(tensor.shape());
+        DataType stored = switch (tensor.dtype()) {
+            case F32 -> DataType.FLOAT32;
+            case F16 -> DataType.FLOAT16;
+            case F64 -> DataType.FLOAT64;
+            case I64 -> DataType.INT64;
+            case I32 -> DataType.INT32;
+            case I8 -> DataType.INT8;
+            case U8 -> DataType.UINT8;
+            default -> null;
+        };
+        NDArray raw;
+        if (stored == null) {
+            raw = manager.create(tensor.toFloats(), shape);
+        } else {
+            if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+                throw new IllegalStateException("jround needs a little-endian platform");
+            }
+            ByteBuffer src = tensor.data().duplicate();
+            ByteBuffer copy = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
+            copy.put(src).flip();
+            raw = manager.create(copy, shape, stored);
+        }
+        if (target == DataType.BFLOAT16) {
+            NDArray wide = raw.getDataType() == DataType.FLOAT32 ? raw : raw.toType(DataType.FLOAT32, false);
+            NDArray rounded = tensor.dtype() == dev.jround.spi.tensor.DType.BF16 ? wide : roundToBfloat16(wide);
+            if (rounded != raw) {
+                raw.close();
+            }
+            if (wide != raw && wide != rounded) {
+                wide.close();
+            }
+            return rounded;
+        }
+        if (target == null || raw.getDataType() == target) {
+            return raw;
+        }
+        NDArray cast = raw.toType(target, false);
+        raw.close();
+        return cast;
+    }
+
+    /**
+     * Rounds a float32 array to the nearest bfloat16 value, kept in float32 (a differentiable stand-in for a cast
+     * to bfloat16, which DJL's PyTorch JNI cannot express). Uses Veltkamp splitting: {@code t = x * (2^16 + 1)},
+     * {@code hi = t - (t - x)} keeps the leading 8 significant bits of {@code x}, rounded to nearest.
+     */
+    public static NDArray roundToBfloat16(NDArray x) {
+        NDArray t = x.mul(65537f);
+        NDArray d = t.sub(x);
+        NDArray hi = t.sub(d);
+        t.close();
+        d.close();
+        return hi;
+    }
+
+    /**
+     * Position ids {@code [batch, seq]} (int64) as transformers' generate() derives them: {@code 0..L-1} without
+     * a mask; otherwise the running count of real tokens minus one, with padding positions set to 1. Left-padded
+     * rows thus see the same positions as their unpadded text.
+     */
+    public static NDArray positions(NDManager manager, NDArray attentionMask, long batch, long seq) {
+        if (attentionMask == null) {
+            return manager.arange(0L, seq, 1L, DataType.INT64).reshape(1, seq).repeat(0, batch);
+        }
+        NDArray mask = attentionMask.toType(DataType.INT64, false);
+        NDArray pos = mask.cumSum(1).sub(1);
+        NDArray padded = mask.eq(0);
+        NDArray result = pos.mul(mask).add(padded.toType(DataType.INT64, false));
+        return result;
+    }
+
+    /**
+     * Additive attention bias {@code [batch or 1, 1, seq, seq]} in float32: 0 where query {@code i} may see key
+     * {@code j} (causal, key is a real token, and within {@code slidingWindow} when it is positive), and the
+     * lowest float32 value elsewhere. A fully masked row (a padding query before any real token) stays finite,
+     * so softmax gives a harmless uniform row instead of NaN.
+     */
+    public static NDArray causalBias(NDManager manager, NDArray attentionMask, long seq, int slidingWindow) {
+        NDArray rows = manager.arange(0L, seq, 1L, DataType.INT64).reshape(seq, 1);
+        NDArray cols = manager.arange(0L, seq, 1L, DataType.INT64).reshape(1, seq);
+        NDArray allowed = cols.lte(rows);
+        if (slidingWindow > 0) {
+            allowed = allowed.logicalAnd(cols.gt(rows.sub(slidingWindow)));
+        }
+        allowed = allowed.reshape(1, 1, seq, seq);
+        if (attentionMask != null) {
+            long batch = attentionMask.getShape().get(0);
+            NDArray keyReal = attentionMask.toType(DataType.INT64, false).eq(1).reshape(batch, 1, 1, seq);
+            allowed = allowed.logicalAnd(keyReal);
+        }
+        // allowed -> (1 - 1) * MAX = 0, masked -> (0 - 1) * MAX = lowest float
+        return allowed.toType(DataType.FLOAT32, false).sub(1f).mul(Float.MAX_VALUE);
+    }
+
+}
