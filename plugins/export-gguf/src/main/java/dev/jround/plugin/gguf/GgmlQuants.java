@@ -590,7 +590,12 @@ public final class GgmlQuants {
             }
             d = 1 / iscale;
         }
-        packQ3Scales(codes, y, p + 96);
+        if (maxScale != 0) {
+            packQ3Scales(codes, y, p + 96);
+        } else {
+            // llama.cpp leaves the scale bytes zero for an all-zero super-block
+            for (int k = 0; k < 12; k++) y[p + 96 + k] = 0;
+        }
         putHalf(y, p + 108, d);
         finishQ3K(x, o, y, p, L, codes, f16(d));
     }
