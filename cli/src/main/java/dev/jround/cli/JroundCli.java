@@ -20,6 +20,7 @@ public final class JroundCli implements Runnable {
     /** Every sub-command class; add yours here. */
     static final Class<?>[] SUBCOMMANDS = {
             PluginsCommand.class,
+            ListCommand.class,
     };
 
     private static PluginRegistry registry;
