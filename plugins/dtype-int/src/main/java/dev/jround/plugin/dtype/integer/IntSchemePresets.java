@@ -1,0 +1,44 @@
+package dev.jround.plugin.dtype.integer;
+
+import dev.jround.spi.PluginDescriptor;
+import dev.jround.spi.PluginKind;
+import dev.jround.spi.quant.QuantScheme;
+import dev.jround.spi.quant.SchemePreset;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The integer weight-only presets of the reference (spec section 7) and BF16 ("keep high precision"). */
+public final class IntSchemePresets implements SchemePreset {
+
+    private static final Map<String, QuantScheme> PRESETS = build();
+
+    private static Map<String, QuantScheme> build() {
+        Map<String, QuantScheme> m = new LinkedHashMap<>();
+        m.put("W4A16", QuantScheme.intWeightOnly(4, 128, true));
+        m.put("W8A16", QuantScheme.intWeightOnly(8, 128, true));
+        m.put("W3A16", QuantScheme.intWeightOnly(3, 128, true));
+        m.put("W2A16", QuantScheme.intWeightOnly(2, 128, true));
+        m.put("W2A16G64", QuantScheme.intWeightOnly(2, 64, true));
+        m.put("W2A16G32", QuantScheme.intWeightOnly(2, 32, true));
+        m.put("W5A16", QuantScheme.intWeightOnly(5, 128, true));
+        m.put("W6A16", QuantScheme.intWeightOnly(6, 128, true));
+        m.put("BF16", new QuantScheme(16, 128, true, "fp", 16, 0, 0, "fp16"));
+        return Map.copyOf(m);
+    }
+
+    @Override
+    public PluginDescriptor descriptor() {
+        List<String> names = new ArrayList<>(PRESETS.keySet());
+        names.sort(null);
+        return new PluginDescriptor(PluginKind.SCHEME, "int-presets", PluginDescriptor.versionOf(getClass(), "1.0.0"),
+                "integer weight-only presets W2A16 ... W8A16 and BF16", Map.of("schemes", names));
+    }
+
+    @Override
+    public Map<String, QuantScheme> presets() {
+        return PRESETS;
+    }
+}
