@@ -219,12 +219,24 @@ public abstract class HfExportSession implements ExportSession {
         config.put("torch_dtype", dtype);
     }
 
-    /** The model's floating dtype: the source tensor's, else config.json's {@code dtype}/{@code torch_dtype}, else F32. */
+    /** The model's floating dtype: the source tensor's (F32/F16/BF16; fp8 sources give BF16), else config.json's {@code dtype}/{@code torch_dtype}, else F32. */
     protected DType modelDtype(String tensorName) {
         if (ctx.source() != null) {
             Optional<TensorInfo> info = ctx.source().info(tensorName);
-            if (info.isPresent() && info.get().dtype().isFloating()) {
-                return info.get().dtype();
+            if (info.isPresent()) {
+                switch (info.get().dtype()) {
+                    case F32, F16, BF16 -> {
+                        return info.get().dtype();
+                    }
+                    case F64 -> {
+                        return DType.F32;
+                    }
+                    case F8_E4M3, F8_E5M2 -> {
+                        return DType.BF16; // fp8 checkpoints compute in bf16
+                    }
+                    default -> {
+                    }
+                }
             }
         }
         String d = ctx.config().getString("dtype", ctx.config().getString("torch_dtype", "float32"));

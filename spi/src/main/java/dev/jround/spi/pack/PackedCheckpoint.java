@@ -345,6 +345,40 @@ public final class PackedCheckpoint implements AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Every Linear of the checkpoint as an export plan sees it: packed modules quantized with their scheme,
+     * other 2-D {@code weight}s inside the blocks and {@code lm_head} in float; ordered by block, then
+     * checkpoint order ({@code lm_head} and other outside layers last).
+     */
+    public List<LayerSpec> linearLayers() {
+        List<LayerSpec> r = new ArrayList<>();
+        for (String n : store.names()) {
+            String module;
+            LayerSpec spec;
+            if (n.endsWith(".qweight") && packedModules.contains(module = n.substring(0, n.length() - 8))) {
+                var t = store.info(n).orElseThrow();
+                int out = layout == PackedLayout.AWQ ? (int) t.shape()[1] * 8 : (int) t.shape()[1];
+                QuantScheme s = schemeOf(module);
+                int in = layout == PackedLayout.AWQ ? (int) t.shape()[0] : (int) (t.shape()[0] * 32 / s.bits());
+                spec = new LayerSpec(module, in, out, s, blockIndex(module), false, "packed in the checkpoint");
+            } else if (n.endsWith(".weight")) {
+                module = n.substring(0, n.length() - 7);
+                var t = store.info(n).orElseThrow();
+                boolean linear = t.shape().length == 2 && (blockIndex(module) >= 0 || module.equals("lm_head") || module.endsWith(".lm_head"));
+                if (!linear) {
+                    continue;
+                }
+                spec = new LayerSpec(module, (int) t.shape()[1], (int) t.shape()[0], QuantScheme.FULL_PRECISION,
+                        blockIndex(module), false, "float in the checkpoint");
+            } else {
+                continue;
+            }
+            r.add(spec);
+        }
+        r.sort(java.util.Comparator.comparingInt((LayerSpec s) -> s.blockIndex() < 0 ? Integer.MAX_VALUE : s.blockIndex()));
+        return r;
+    }
+
     /** The integer contents of a packed module. */
     public PackedLayout.Unpacked unpack(String module) {
         if (!packedModules.contains(module)) {
