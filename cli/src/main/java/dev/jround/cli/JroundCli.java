@@ -19,6 +19,7 @@ public final class JroundCli implements Runnable {
 
     /** Every sub-command class; add yours here. */
     static final Class<?>[] SUBCOMMANDS = {
+            InspectCommand.class,
             PluginsCommand.class,
             ListCommand.class,
     };
