@@ -1,0 +1,240 @@
+package dev.jround.plugin.dataset.hf;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.jround.spi.InvalidInputException;
+import dev.jround.spi.data.CalibrationRecord;
+import dev.jround.spi.data.DatasetContext;
+import dev.jround.spi.data.DatasetProvider;
+import dev.jround.spi.data.Tokenizer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.ServiceLoader;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class HfDatasetProviderTest {
+
+    @TempDir
+    Path tmp;
+
+    /** Context whose "permutation" and "shuffle" reverse the rows, so tests can see which one was applied. */
+    static final class Ctx implements DatasetContext {
+        final List<Path> roots;
+        final boolean online;
+        final List<String> calls = new ArrayList<>();
+
+        Ctx(List<Path> roots, boolean online) {
+            this.roots = roots;
+            this.online = online;
+        }
+
+        @Override
+        public Tokenizer tokenizer() {
+            return null;
+        }
+
+        @Override
+        public long seed() {
+            return 42;
+        }
+
+        @Override
+        public int seqlen() {
+            return 8;
+        }
+
+        @Override
+        public List<Path> cacheRoots() {
+            return roots;
+        }
+
+        @Override
+        public boolean online() {
+            return online;
+        }
+
+        @Override
+        public Optional<TextSampler> sampler() {
+            return Optional.empty();
+        }
+
+        private int[] reversed(int n) {
+            int[] o = new int[n];
+            for (int i = 0; i < n; i++) {
+                o[i] = n - 1 - i;
+            }
+            return o;
+        }
+
+        @Override
+        public int[] numpyPermutation(int n, long seed) {
+            calls.add("numpy:" + n);
+            return reversed(n);
+        }
+
+        @Override
+        public int[] pythonShuffleOrder(int n, long seed) {
+            calls.add("python:" + n);
+            return reversed(n);
+        }
+    }
+
+    private static Path fixture(String name) throws Exception {
+        return Path.of(HfDatasetProviderTest.class.getResource("/hub-files/" + name).toURI());
+    }
+
+    /** Lays a file into {@code root} as huggingface_hub does: blob, snapshot symlink, refs/main. */
+    private static void cache(Path root, String repo, String sha, String relPath, Path content) throws IOException {
+        Path repoDir = root.resolve("datasets--" + repo.replace("/", "--"));
+        Path blob = repoDir.resolve("blobs").resolve(Integer.toHexString(relPath.hashCode()) + "deadbeef");
+        Files.createDirectories(blob.getParent());
+        Files.copy(content, blob);
+        Path link = repoDir.resolve("snapshots").resolve(sha).resolve(relPath);
+        Files.createDirectories(link.getParent());
+        Files.createSymbolicLink(link, link.getParent().relativize(blob));
+        Files.createDirectories(repoDir.resolve("refs"));
+        Files.writeString(repoDir.resolve("refs").resolve("main"), sha);
+    }
+
+    @Test
+    void registeredAndMatchesExactAliasAndPartialNames() {
+        assertTrue(ServiceLoader.load(DatasetProvider.class).stream().anyMatch(p -> p.type() == HfDatasetProvider.class));
+        HfDatasetProvider p = new HfDatasetProvider(Map.of());
+        assertEquals(DatasetProvider.Match.EXACT, p.match("NeelNanda/pile-10k"));
+        assertEquals(DatasetProvider.Match.EXACT, p.match("mbpp"));
+        assertEquals(DatasetProvider.Match.FUZZY, p.match("pile"));
+        assertEquals("NeelNanda/pile-10k", NamedDataset.fuzzy("someone/pile").fullName(), "first registered name containing it");
+        assertEquals("swift/pile-val-backup", NamedDataset.fuzzy("val-backup").fullName());
+        assertEquals(DatasetProvider.Match.NONE, p.match("no-such-thing"));
+        assertTrue(p.descriptor().supports().get("datasets").contains("ultrachat_200k"));
+    }
+
+    @Test
+    void pile10kFromAHubCacheLayoutIsPermutedLikeDatasetShuffle() throws Exception {
+        Path hub = tmp.resolve("home/hub");
+        cache(hub, "NeelNanda/pile-10k", "abc123", "data/train-00000-of-00001-4746b8785c874cc7.parquet", fixture("pile-10k-train.parquet"));
+        Files.createDirectories(hub.resolve("datasets--NeelNanda--pile-10k/snapshots/abc123"));
+        Files.writeString(hub.resolve("datasets--NeelNanda--pile-10k/snapshots/abc123/README.md"), "# card");
+        HfDatasetProvider p = new HfDatasetProvider(Map.of());
+        Ctx ctx = new Ctx(List.of(tmp.resolve("elsewhere"), hub), false);
+        assertTrue(p.availableOffline("NeelNanda/pile-10k", ctx));
+        DatasetProvider.Loaded loaded = p.open("pile-10k", Map.of("split", "test", "concat", "false", "apply_chat_template", "false"), ctx);
+        assertEquals(20, loaded.records().size());
+        assertEquals(List.of("numpy:20"), ctx.calls);
+        assertTrue(loaded.records().get(0).text().startsWith("pile document 19 "), loaded.records().get(0).text());
+        assertTrue(loaded.source().contains("hub cache") && loaded.source().contains("1 file"), loaded.source());
+        assertTrue(loaded.notes().get(0).contains("split=test ignored"));
+    }
+
+    @Test
+    void mbppReadsTheChosenSplitsJoinsTextAndCodeAndShufflesLikePython() throws Exception {
+        Path hub = tmp.resolve("hub");
+        cache(hub, "google-research-datasets/mbpp", "s1", "full/test-00000-of-00001.parquet", fixture("mbpp-test.parquet"));
+        cache(hub, "google-research-datasets/mbpp", "s1", "full/validation-00000-of-00001.parquet", fixture("mbpp-validation.parquet"));
+        cache(hub, "google-research-datasets/mbpp", "s1", "sanitized/test-00000-of-00001.parquet", fixture("pile-10k-train.parquet"));
+        Ctx ctx = new Ctx(List.of(hub), false);
+        DatasetProvider.Loaded loaded = new HfDatasetProvider(Map.of())
+                .open("mbpp", Map.of("split", "validation+test"), ctx);
+        List<String> texts = loaded.records().stream().map(CalibrationRecord::text).toList();
+        assertEquals(10, texts.size(), "full/ config only, both splits");
+        assertEquals(List.of("python:10"), ctx.calls);
+        assertEquals("Write a function number 5.def g5():\n    return 5", texts.get(0));
+        assertEquals("Validate input 0.def v0():\n    pass", texts.get(9));
+        assertThrows(InvalidInputException.class, () -> new HfDatasetProvider(Map.of()).open("mbpp", Map.of("split", "bogus"), ctx));
+    }
+
+    @Test
+    void notCachedAndOfflineSaysSoClearly() {
+        HfDatasetProvider p = new HfDatasetProvider(Map.of());
+        Ctx ctx = new Ctx(List.of(tmp.resolve("empty")), false);
+        assertFalse(p.availableOffline("NeelNanda/pile-10k", ctx));
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> p.open("NeelNanda/pile-10k", Map.of(), ctx));
+        assertTrue(e.getMessage().contains("not in the local Hugging Face cache"), e.getMessage());
+        assertTrue(e.hint().contains("local"), e.hint());
+    }
+
+    @Test
+    void ultrachatJoinsMessageContentsAndNeverAppliesTheTemplate() throws Exception {
+        Path jsonl = tmp.resolve("train_sft.jsonl");
+        Files.writeString(jsonl, "{\"prompt\": \"p\", \"messages\": [{\"content\": \"Hi. \", \"role\": \"user\"}, {\"content\": \"Hello!\", \"role\": \"assistant\"}]}\n");
+        Path hub = tmp.resolve("hub");
+        cache(hub, "HuggingFaceH4/ultrachat_200k", "u1", "data/train_sft-00000-of-00001.jsonl", jsonl);
+        DatasetProvider.Loaded loaded = new HfDatasetProvider(Map.of()).open("ultrachat_200k",
+                Map.of("apply_chat_template", "true"), new Ctx(List.of(hub), false));
+        assertFalse(loaded.applyChatTemplate());
+        assertEquals(List.of(Map.of("role", "user", "content", "Hi. "), Map.of("role", "assistant", "content", "Hello!")),
+                loaded.records().get(0).messages());
+    }
+
+    @Test
+    void downloadsIntoTheHubCacheLayoutWhenOnline() throws Exception {
+        byte[] parquet = Files.readAllBytes(fixture("pile-10k-train.parquet"));
+        List<String> requests = new ArrayList<>();
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", ex -> {
+            requests.add(ex.getRequestURI().getPath() + " auth=" + ex.getRequestHeaders().getFirst("Authorization"));
+            byte[] body;
+            String path = ex.getRequestURI().getPath();
+            if (path.equals("/api/datasets/NeelNanda/pile-10k/revision/main")) {
+                body = ("{\"sha\": \"f00d\", \"siblings\": [{\"rfilename\": \".gitattributes\"}, {\"rfilename\": \"README.md\"},"
+                        + "{\"rfilename\": \"data/train-00000-of-00001.parquet\"}]}").getBytes(StandardCharsets.UTF_8);
+            } else if (path.equals("/datasets/NeelNanda/pile-10k/resolve/f00d/data/train-00000-of-00001.parquet")) {
+                body = parquet;
+            } else {
+                ex.sendResponseHeaders(404, -1);
+                ex.close();
+                return;
+            }
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream o = ex.getResponseBody()) {
+                o.write(body);
+            }
+        });
+        server.start();
+        try {
+            Path hub = tmp.resolve("hub");
+            Map<String, String> env = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + server.getAddress().getPort(), "HF_TOKEN", "tok");
+            DatasetProvider.Loaded loaded = new HfDatasetProvider(env).open("NeelNanda/pile-10k", Map.of(), new Ctx(List.of(hub), true));
+            assertEquals(20, loaded.records().size());
+            assertTrue(loaded.source().contains("downloaded"));
+            assertEquals("f00d", Files.readString(hub.resolve("datasets--NeelNanda--pile-10k/refs/main")));
+            assertTrue(Files.isRegularFile(hub.resolve("datasets--NeelNanda--pile-10k/snapshots/f00d/data/train-00000-of-00001.parquet")));
+            assertEquals(2, requests.size());
+            assertTrue(requests.get(0).endsWith("auth=Bearer tok"));
+            // a second run finds it in the cache without the network
+            assertTrue(new HfDatasetProvider(Map.of()).availableOffline("NeelNanda/pile-10k", new Ctx(List.of(hub), false)));
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void splitFileMatching() {
+        assertTrue(HubCache.matchesSplit("data/train-00000-of-00001.parquet", "train", null));
+        assertTrue(HubCache.matchesSplit("train.jsonl", "train", null));
+        assertTrue(HubCache.matchesSplit("validation/0000.parquet", "validation", null));
+        assertFalse(HubCache.matchesSplit("data/train_gen-0000.parquet", "train_sft", null));
+        assertTrue(HubCache.matchesSplit("data/ultrafineweb_en/part-0001.parquet", "en", "ultrafineweb_en"));
+        assertFalse(HubCache.isDataFile("dataset_infos.json"));
+        assertEquals(List.of("a.parquet", "b.parquet"), HubCache.splitFiles(List.of("a.parquet", "b.parquet"), "train", null, true));
+    }
+
+    static byte[] read(InputStream in) throws IOException {
+        return in.readAllBytes();
+    }
+}
