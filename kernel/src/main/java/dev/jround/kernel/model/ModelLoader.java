@@ -1,0 +1,179 @@
+package dev.jround.kernel.model;
+
+import ai.djl.ndarray.types.DataType;
+import dev.jround.kernel.registry.PluginRegistry;
+import dev.jround.spi.InvalidInputException;
+import dev.jround.spi.UnsupportedFeatureException;
+import dev.jround.spi.data.Tokenizer;
+import dev.jround.spi.data.TokenizerProvider;
+import dev.jround.spi.device.DeviceBackend;
+import dev.jround.spi.inference.InferenceBackend;
+import dev.jround.spi.model.CausalLM;
+import dev.jround.spi.model.ModelArchitecture;
+import dev.jround.spi.model.ModelConfig;
+import dev.jround.spi.tensor.SafetensorsCheckpoint;
+import dev.jround.spi.tensor.TensorStore;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+
+/**
+ * Opens any checkpoint jround can run: a full-precision Hugging Face directory (config.json + safetensors), or a
+ * quantized checkpoint (config.json with {@code quantization_config}, or a {@code .gguf} file) that one of the
+ * installed {@link InferenceBackend}s presents as dequantized weights. The architecture plugin is chosen by
+ * {@link ModelArchitecture#supports}, the device backend by rank, the tokenizer by the first provider that can
+ * read the model's directory.
+ */
+public final class ModelLoader {
+
+    private final PluginRegistry registry;
+    private final Function<String, Path> resolver;
+
+    /** Model arguments are local paths. */
+    public ModelLoader(PluginRegistry registry) {
+        this(registry, Path::of);
+    }
+
+    /** @param resolver turns a model argument (local path or hub id) into a local directory or file */
+    public ModelLoader(PluginRegistry registry, Function<String, Path> resolver) {
+        this.registry = registry;
+        this.resolver = resolver;
+    }
+
+    /** Opens {@code model} to compute in {@code computeType} on the best available device. */
+    public LoadedModel load(String model, DataType computeType) {
+        return load(model, computeType, null);
+    }
+
+    /**
+     * @param deviceName a backend's device name or id ({@code cpu}, {@code cuda}), or {@code null} for the
+     *                   highest-ranked available one
+     */
+    public LoadedModel load(String model, DataType computeType, String deviceName) {
+        Path path = resolver.apply(model);
+        if (path == null || !Files.exists(path)) {
+            throw new InvalidInputException("model not found: " + model,
+                    "give a directory with config.json and *.safetensors, a quantized checkpoint, a .gguf file or a hub id");
+        }
+        if (computeType != DataType.FLOAT32 && computeType != DataType.BFLOAT16) {
+            throw new InvalidInputException("compute type " + computeType + " is not supported", "use float32 or bfloat16");
+        }
+        ModelConfig config;
+        TensorStore weights;
+        String description;
+        if (needsInferenceBackend(path)) {
+            InferenceBackend backend = inferenceBackendFor(path);
+            InferenceBackend.LoadedCheckpoint ckpt = backend.load(path);
+            config = ckpt.config();
+            weights = ckpt.weights();
+            description = ckpt.description() == null || ckpt.description().isBlank()
+                    ? backend.descriptor().id() : ckpt.description();
+        } else {
+            config = ModelConfig.read(path);
+            weights = SafetensorsCheckpoint.open(path);
+            description = "safetensors";
+        }
+        CausalLM lm = null;
+        Tokenizer tokenizer = null;
+        try {
+            ModelArchitecture arch = architectureFor(config);
+            DeviceBackend device = deviceFor(deviceName);
+            lm = arch.bind(config, weights, device, computeType);
+            tokenizer = tokenizerFor(path, config);
+            return new LoadedModel(path, config, weights, lm, tokenizer, device,
+                    arch.descriptor().id() + " " + config.modelType() + ", " + description);
+        } catch (RuntimeException e) {
+            if (lm != null) {
+                lm.close();
+            }
+            weights.close();
+            throw e;
+        }
+    }
+
+    /** A single file (.gguf), a directory whose config.json declares a quantization, or one without config.json. */
+    static boolean needsInferenceBackend(Path path) {
+        if (Files.isRegularFile(path)) {
+            return true;
+        }
+        if (!Files.isRegularFile(path.resolve("config.json"))) {
+            return true;
+        }
+        return ModelConfig.read(path).has("quantization_config");
+    }
+
+    InferenceBackend inferenceBackendFor(Path path) {
+        List<InferenceBackend> backends = registry.all(InferenceBackend.class);
+        for (InferenceBackend b : backends) {
+            if (b.canLoad(path)) {
+                return b;
+            }
+        }
+        Set<String> reads = new TreeSet<>();
+        backends.forEach(b -> reads.addAll(b.reads()));
+        throw new UnsupportedFeatureException("no installed inference backend reads " + path,
+                reads.isEmpty() ? "install an inference backend plugin (quantized and GGUF checkpoints need one)"
+                        : "installed inference backends read: " + String.join(", ", reads));
+    }
+
+    /** The first installed architecture that claims the config, or an error listing every supported model type. */
+    public ModelArchitecture architectureFor(ModelConfig config) {
+        List<ModelArchitecture> archs = registry.all(ModelArchitecture.class);
+        for (ModelArchitecture a : archs) {
+            if (a.supports(config)) {
+                return a;
+            }
+        }
+        Set<String> types = new TreeSet<>();
+        archs.forEach(a -> types.addAll(a.modelTypes()));
+        throw new UnsupportedFeatureException("unsupported architecture: model_type '" + config.modelType() + "' "
+                + config.architectures() + " in " + config.directory(),
+                types.isEmpty() ? "no architecture plugin is installed"
+                        : "supported model types: " + String.join(", ", types));
+    }
+
+    /** The available device backend with the highest rank (optionally only those named {@code deviceName}). */
+    public DeviceBackend deviceFor(String deviceName) {
+        List<DeviceBackend> all = registry.all(DeviceBackend.class);
+        return all.stream()
+                .filter(d -> deviceName == null || d.deviceName().equalsIgnoreCase(deviceName)
+                        || d.descriptor().id().equalsIgnoreCase(deviceName))
+                .filter(DeviceBackend::isAvailable)
+                .max(Comparator.comparingInt(DeviceBackend::rank))
+                .orElseThrow(() -> {
+                    List<String> names = new ArrayList<>();
+                    all.forEach(d -> names.add(d.deviceName() + (d.isAvailable() ? "" : " (unavailable)")));
+                    return new UnsupportedFeatureException(
+                            "no available device backend" + (deviceName == null ? "" : " named '" + deviceName + "'"),
+                            names.isEmpty() ? "install a device backend plugin such as pytorch-cpu"
+                                    : "installed device backends: " + String.join(", ", names));
+                });
+    }
+
+    /** The tokenizer from the config's directory, the model path, or (for a single file) its folder; else null. */
+    Tokenizer tokenizerFor(Path path, ModelConfig config) {
+        Set<Path> candidates = new LinkedHashSet<>();
+        if (config.directory() != null) {
+            candidates.add(config.directory());
+        }
+        candidates.add(Files.isDirectory(path) ? path : path.toAbsolutePath().getParent());
+        for (Path dir : candidates) {
+            if (dir == null) {
+                continue;
+            }
+            for (TokenizerProvider p : registry.all(TokenizerProvider.class)) {
+                if (p.canLoad(dir)) {
+                    return p.load(dir);
+                }
+            }
+        }
+        return null;
+    }
+}
