@@ -29,75 +29,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AutoRoundExporterTest {
 
     private final AutoRoundExporter exporter = new AutoRoundExporter();
-    private static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = new ObjectMapper();
 
     static Function<String, QuantScheme> uniform(int bits, int group, boolean sym) {
         return n -> n.equals("lm_head") ? QuantScheme.FULL_PRECISION : QuantScheme.intWeightOnly(bits, group, sym);
-    }
-
-    /** Decodes every quantized layer of an export with {@link SpecDecoder} and checks it against the records. */
-    static void assertDecodesExactly(ExportFixture f, Path out, String layout) {
-        try (SafetensorsCheckpoint c = SafetensorsCheckpoint.open(out)) {
-            for (QuantizedLayer l : f.quantized.values()) {
-                String m = l.name();
-                int outF = l.rows();
-                int in = l.cols();
-                int ng = l.groupsPerRow();
-                int bits = l.bits();
-                int[] codes;
-                int[] zeros;
-                HostTensor qw = c.get(m + ".qweight");
-                HostTensor qz = c.get(m + ".qzeros");
-                HostTensor sc = c.get(m + ".scales");
-                assertEquals(DType.I32, qw.dtype());
-                assertEquals(DType.F16, sc.dtype());
-                assertArrayEquals(new long[]{ng, outF}, sc.shape(), m + ".scales shape");
-                if (layout.equals("awq")) {
-                    assertArrayEquals(new long[]{in, outF / 8}, qw.shape(), m + ".qweight shape");
-                    assertArrayEquals(new long[]{ng, outF / 8}, qz.shape(), m + ".qzeros shape");
-                    codes = SpecDecoder.awq(qw.toInts(), outF, in);
-                    zeros = SpecDecoder.awq(qz.toInts(), outF, ng);
-                } else {
-                    assertArrayEquals(new long[]{in * bits / 32, outF}, qw.shape(), m + ".qweight shape");
-                    assertArrayEquals(new long[]{ng, outF * bits / 32}, qz.shape(), m + ".qzeros shape");
-                    codes = SpecDecoder.gptqCodes(qw.toInts(), outF, in, bits);
-                    zeros = SpecDecoder.gptqZeros(qz.toInts(), outF, ng, bits, layout.equals("v1"));
-                }
-                assertEquals(layout.equals("gptqmodel"), c.contains(m + ".g_idx"), m + ".g_idx presence");
-                if (layout.equals("gptqmodel")) {
-                    int[] gi = c.get(m + ".g_idx").toInts();
-                    for (int k = 0; k < in; k++) {
-                        assertEquals(k / l.groupSize(), gi[k]);
-                    }
-                }
-                assertFalse(c.contains(m + ".weight"), "no float weight for a packed layer");
-                assertArrayEquals(l.codes(), codes, m + " codes");
-                assertArrayEquals(l.zeros(), zeros, m + " zeros");
-                float[] scales = SpecDecoder.transpose(sc.toFloats(), ng, outF);
-                assertArrayEquals(l.scales(), scales, m + " scales");
-                for (int n = 0; n < outF; n++) {
-                    for (int k = 0; k < in; k++) {
-                        int gi = n * ng + k / l.groupSize();
-                        float w = scales[gi] * (float) (codes[n * in + k] - zeros[gi]);
-                        assertEquals(Float.floatToRawIntBits(l.dequantized()[n * in + k]), Float.floatToRawIntBits(w), m + " dequantized");
-                    }
-                }
-                if (l.bias() != null) {
-                    HostTensor b = c.get(m + ".bias");
-                    assertEquals(DType.F16, b.dtype());
-                }
-            }
-            for (String n : f.floats.keySet()) {
-                assertEquals(f.floats.get(n).data(), c.get(n).data(), n + " copied unchanged");
-            }
-        }
-    }
-
-    static JsonNode qc(Path out) throws IOException {
-        JsonNode cfg = JSON.readTree(out.resolve("config.json").toFile());
-        JsonNode standalone = JSON.readTree(out.resolve("quantization_config.json").toFile());
-        assertEquals(cfg.get("quantization_config"), standalone, "quantization_config.json mirrors config.json");
-        return standalone;
     }
 
     @ParameterizedTest
@@ -111,8 +46,8 @@ class AutoRoundExporterTest {
                                                            @TempDir Path tmp) throws IOException {
         ExportFixture f = new ExportFixture(tmp, true, uniform(bits, 32, sym), true, bits * 10L + (sym ? 1 : 0));
         Path out = f.export(exporter, tmp.resolve("out"), "auto_round", Map.of(), Long.MAX_VALUE);
-        assertDecodesExactly(f, out, layout);
-        JsonNode qc = qc(out);
+        ExportAssertions.assertDecodesExactly(f, out, layout);
+        JsonNode qc = ExportAssertions.qc(out);
         assertEquals(packing, qc.get("packing_format").asText());
         assertEquals("auto-round", qc.get("quant_method").asText());
         assertEquals(bits, qc.get("bits").asInt());
@@ -137,8 +72,8 @@ class AutoRoundExporterTest {
         // v1 cannot store a zero point of 0, so the asym fixture keeps them >= 1 there
         ExportFixture f = new ExportFixture(tmp, true, uniform(bits, 32, sym), !layout.equals("v1"), 5);
         Path out = f.export(exporter, tmp.resolve("out"), format, Map.of(), Long.MAX_VALUE);
-        assertDecodesExactly(f, out, layout);
-        assertEquals(format, qc(out).get("packing_format").asText());
+        ExportAssertions.assertDecodesExactly(f, out, layout);
+        assertEquals(format, ExportAssertions.qc(out).get("packing_format").asText());
     }
 
     @Test
@@ -160,8 +95,8 @@ class AutoRoundExporterTest {
         };
         ExportFixture f = new ExportFixture(tmp, true, schemes, false, 9);
         Path out = f.export(exporter, tmp.resolve("out"), "auto_round", Map.of(), Long.MAX_VALUE);
-        assertDecodesExactly(f, out, "v1");
-        JsonNode qc = qc(out);
+        ExportAssertions.assertDecodesExactly(f, out, "v1");
+        JsonNode qc = ExportAssertions.qc(out);
         assertEquals("auto_round:auto_gptq", qc.get("packing_format").asText());
         assertEquals(4, qc.get("bits").asInt());
         JsonNode extra = qc.get("extra_config");
@@ -188,8 +123,8 @@ class AutoRoundExporterTest {
                 : QuantScheme.intWeightOnly(n.contains("mlp") ? 8 : 4, 32, false);
         ExportFixture f = new ExportFixture(tmp, true, schemes, true, 11);
         Path out = f.export(exporter, tmp.resolve("out"), "auto_round", Map.of(), Long.MAX_VALUE);
-        assertDecodesExactly(f, out, "v2");
-        JsonNode qc = qc(out);
+        ExportAssertions.assertDecodesExactly(f, out, "v2");
+        JsonNode qc = ExportAssertions.qc(out);
         assertEquals("auto_round", qc.get("packing_format").asText());
     }
 
@@ -199,7 +134,7 @@ class AutoRoundExporterTest {
         Map<String, Object> opts = Map.of("iters", 50, "lr", 0.01, "minmax_lr", 0.02, "nsamples", 128, "seqlen", 512,
                 "batch_size", 8, "amp", true, "enable_quanted_input", false, "scale_dtype", "fp16", "autoround_version", "jround-test");
         Path out = f.export(exporter, tmp.resolve("out"), "auto_round", opts, Long.MAX_VALUE);
-        JsonNode qc = qc(out);
+        JsonNode qc = ExportAssertions.qc(out);
         assertEquals(50, qc.get("iters").asInt());
         assertEquals(0.01, qc.get("lr").asDouble());
         assertFalse(qc.has("minmax_lr"), "minmax_lr = 1/iters is the default");
@@ -212,7 +147,7 @@ class AutoRoundExporterTest {
         String text = Files.readString(out.resolve("quantization_config.json"));
         assertTrue(text.startsWith("{\n  \"bits\": 4,\n  \"data_type\": \"int\",\n  \"group_size\": 32,\n  \"sym\": true,"), text);
         Path out2 = f.export(exporter, tmp.resolve("out2"), "auto_round", Map.of("iters", 50, "lr", 0.02, "minmax_lr", 0.02), Long.MAX_VALUE);
-        assertFalse(qc(out2).has("lr"), "lr = 1/iters is the default");
+        assertFalse(ExportAssertions.qc(out2).has("lr"), "lr = 1/iters is the default");
     }
 
     @Test
@@ -229,7 +164,7 @@ class AutoRoundExporterTest {
         try (SafetensorsCheckpoint c = SafetensorsCheckpoint.open(out)) {
             assertEquals(wm.size(), c.names().size());
         }
-        assertDecodesExactly(f, out, "v1");
+        ExportAssertions.assertDecodesExactly(f, out, "v1");
     }
 
     @Test
