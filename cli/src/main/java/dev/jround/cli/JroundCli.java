@@ -20,7 +20,10 @@ public final class JroundCli implements Runnable {
     /** Every sub-command class; add yours here. */
     static final Class<?>[] SUBCOMMANDS = {
             InspectCommand.class,
+            QuantizeCommand.class,
             PluginsCommand.class,
+            GenerateCommand.class,
+            EvalCommand.class,
             ListCommand.class,
     };
 
@@ -50,7 +53,7 @@ public final class JroundCli implements Runnable {
 
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cl = commandLine(out, err);
-        return cl.execute(args);
+        return cl.execute(QuantizeCommand.route(args, cl.getSubcommands().keySet()));
     }
 
     static CommandLine commandLine(PrintWriter out, PrintWriter err) {

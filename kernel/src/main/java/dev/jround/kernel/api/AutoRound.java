@@ -1,0 +1,93 @@
+package dev.jround.kernel.api;
+
+import dev.jround.kernel.job.QuantizationJob;
+import dev.jround.kernel.job.QuantizeRequest;
+import dev.jround.kernel.job.Recipe;
+import dev.jround.kernel.registry.PluginRegistry;
+import dev.jround.kernel.registry.ServiceLoaderRegistry;
+import dev.jround.spi.quant.ProgressListener;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Java API, shaped like AutoRound's Python one:
+ * <pre>{@code
+ * AutoRound ar = AutoRound.builder("Qwen/Qwen3-0.6B").scheme("W4A16").iters(200).build();
+ * ar.quantizeAndSave(Path.of("out"), "auto_round");
+ * }</pre>
+ * Every setter maps to the AutoRound parameter of the same name; unset values take the recipe's and
+ * the scheme's defaults.
+ */
+public final class AutoRound {
+
+    private final QuantizeRequest request;
+    private final PluginRegistry registry;
+    private final ProgressListener progress;
+
+    private AutoRound(QuantizeRequest request, PluginRegistry registry, ProgressListener progress) {
+        this.request = request;
+        this.registry = registry;
+        this.progress = progress;
+    }
+
+    public static Builder builder(String model) {
+        return new Builder(model);
+    }
+
+    /** Quantizes and writes the given formats under {@code outputDir}; returns the run's result. */
+    public QuantizationJob.Result quantizeAndSave(Path outputDir, String... formats) {
+        request.outputDir = outputDir.toString();
+        if (formats.length > 0) {
+            request.formats = Arrays.asList(formats);
+        }
+        return new QuantizationJob(registry, progress).run(request);
+    }
+
+    /** Fluent construction; names follow AutoRound's keyword arguments. */
+    public static final class Builder {
+        private final QuantizeRequest r = new QuantizeRequest();
+        private PluginRegistry registry;
+        private ProgressListener progress = ProgressListener.NONE;
+
+        Builder(String model) {
+            r.model = model;
+        }
+
+        public Builder recipe(String name) { r.recipe = Recipe.parse(name); return this; }
+        public Builder scheme(String preset) { r.scheme = preset; return this; }
+        public Builder bits(int bits) { r.bits = bits; return this; }
+        public Builder groupSize(int groupSize) { r.groupSize = groupSize; return this; }
+        public Builder sym(boolean sym) { r.sym = sym; return this; }
+        public Builder dataType(String dataType) { r.dataType = dataType; return this; }
+        public Builder scaleDtype(String scaleDtype) { r.scaleDtype = scaleDtype; return this; }
+        public Builder layerConfig(Map<String, Object> layerConfig) { r.layerConfig = layerConfig; return this; }
+        public Builder ignoreLayers(String ignoreLayers) { r.ignoreLayers = ignoreLayers; return this; }
+        public Builder quantLmHead(boolean q) { r.quantLmHead = q; return this; }
+        public Builder dataset(String spec) { r.dataset = spec; return this; }
+        public Builder nsamples(int n) { r.nsamples = n; return this; }
+        public Builder seqlen(int n) { r.seqlen = n; return this; }
+        public Builder batchSize(int n) { r.batchSize = n; return this; }
+        public Builder seed(long seed) { r.seed = seed; return this; }
+        public Builder iters(int iters) { r.iters = iters; return this; }
+        public Builder lr(double lr) { r.lr = lr; return this; }
+        public Builder minmaxLr(double lr) { r.minmaxLr = lr; return this; }
+        public Builder enableMinmaxTuning(boolean on) { r.enableMinmaxTuning = on; return this; }
+        public Builder enableQuantedInput(boolean on) { r.enableQuantedInput = on; return this; }
+        public Builder notUseBestMse(boolean on) { r.notUseBestMse = on; return this; }
+        public Builder gradientAccumulateSteps(int n) { r.gradientAccumulateSteps = n; return this; }
+        public Builder disableOptRtn(boolean on) { r.disableOptRtn = on; return this; }
+        public Builder enableAdam(boolean on) { r.enableAdam = on; return this; }
+        public Builder lowGpuMemUsage(boolean on) { r.lowGpuMemUsage = on; return this; }
+        public Builder device(String device) { r.device = device; return this; }
+        public Builder formats(List<String> formats) { r.formats = formats; return this; }
+        public Builder registry(PluginRegistry registry) { this.registry = registry; return this; }
+        public Builder progress(ProgressListener progress) { this.progress = progress; return this; }
+
+        public AutoRound build() {
+            return new AutoRound(r, registry != null ? registry : new ServiceLoaderRegistry(AutoRound.class.getClassLoader()), progress);
+        }
+    }
+}

@@ -1,0 +1,261 @@
+package dev.jround.kernel.job;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.jround.spi.export.ExportSession;
+import dev.jround.spi.model.BlockInputs;
+import dev.jround.spi.model.CausalLM;
+import dev.jround.spi.model.LinearInfo;
+import dev.jround.spi.quant.BlockJob;
+import dev.jround.spi.quant.BlockResult;
+import dev.jround.spi.quant.LayerSpec;
+import dev.jround.spi.quant.ProgressListener;
+import dev.jround.spi.quant.QuantAlgorithm;
+import dev.jround.spi.quant.QuantDataType;
+import dev.jround.spi.quant.QuantScheme;
+import dev.jround.spi.quant.QuantizedLayer;
+import dev.jround.spi.quant.TuningOptions;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+
+/**
+ * The block loop of design.md step 4: capture block-0 inputs from the embeddings, then for every block
+ * compute full-precision reference outputs (collecting importance matrices on the way), let the
+ * algorithm quantize it, stream the finished layers to the exporters, and advance the full-precision
+ * and quantized input streams. Only the current block's activations are held, on the backend's device.
+ */
+public final class BlockPipeline {
+
+    /** Per-block outcome for the run summary. */
+    public record BlockStat(int block, int layers, double lossBefore, double lossAfter, int bestIter, double seconds) {
+    }
+
+    private final CausalLM model;
+    private final QuantAlgorithm algorithm;
+    private final Function<QuantScheme, QuantDataType> dataTypes;
+    private final TuningOptions options;
+    private final ProgressListener progress;
+    private final boolean collectImatrix;
+
+    public BlockPipeline(CausalLM model, QuantAlgorithm algorithm, Function<QuantScheme, QuantDataType> dataTypes,
+                         TuningOptions options, ProgressListener progress, boolean collectImatrix) {
+        this.model = model;
+        this.algorithm = algorithm;
+        this.dataTypes = dataTypes;
+        this.options = options;
+        this.progress = progress;
+        this.collectImatrix = collectImatrix;
+    }
+
+    /**
+     * Quantizes every block.
+     *
+     * @param specs      resolved spec of every linear layer (quantized or not)
+     * @param samples    calibration token sequences (all of one length), empty for zero-shot algorithms
+     * @param padTokenId the tokenizer's pad id or -1 (for the loss mask)
+     * @param sink       receives each finished layer, in order
+     */
+    public List<BlockStat> run(NDManager root, List<LayerSpec> specs, List<long[]> samples, long padTokenId,
+                               java.util.function.Consumer<QuantizedLayer> sink) {
+        Map<String, LayerSpec> byName = new HashMap<>();
+        specs.forEach(s -> byName.put(s.name(), s));
+        boolean calibrated = algorithm.needsCalibration() && !samples.isEmpty();
+        int batch = Math.max(1, Math.min(options.batchSize(), Math.max(1, samples.size())));
+        Random rng = new Random(options.seed());
+        List<BlockStat> stats = new ArrayList<>();
+
+        NDManager streamManager = root.newSubManager();
+        List<NDArray> xFp = new ArrayList<>();
+        List<NDArray> lossMask = null;
+        List<BlockInputs> aux = new ArrayList<>();
+        if (calibrated) {
+            xFp = embedSamples(streamManager, samples, batch);
+            lossMask = lossMasks(streamManager, samples, padTokenId);
+            for (int s = 0; s < samples.size(); s++) {
+                aux.add(BlockInputs.NONE);
+            }
+        }
+        List<NDArray> xQ = null;
+        for (int b = 0; b < model.numBlocks(); b++) {
+            long t0 = System.nanoTime();
+            List<LayerSpec> layers = new ArrayList<>();
+            for (LinearInfo li : model.blockLinears(b)) {
+                LayerSpec s = byName.get(li.name());
+                if (s != null && s.quantized()) {
+                    layers.add(s);
+                }
+            }
+            NDManager next = root.newSubManager();
+            List<NDArray> yRef = new ArrayList<>();
+            Map<String, float[]> imatrix = new LinkedHashMap<>();
+            try (NDManager blockManager = root.newSubManager()) {
+                if (calibrated) {
+                    yRef = referencePass(b, xFp, batch, next, collectImatrix ? imatrix : null);
+                }
+                BlockResult result;
+                if (layers.isEmpty()) {
+                    result = new BlockResult(List.of(), Double.NaN, Double.NaN, -1);
+                } else {
+                    List<NDArray> inputs = xQ != null ? xQ : xFp;
+                    BlockJob job = new BlockJob(model, b, layers, calibrated ? inputs : List.of(), yRef, aux,
+                            lossMask, imatrix, dataTypes, options, rng, blockManager, progress);
+                    result = algorithm.quantizeBlock(job);
+                }
+                for (QuantizedLayer q : result.layers()) {
+                    float[] imp = imatrix.get(q.name());
+                    sink.accept(imp == null ? q : withExtra(q, "imatrix", imp));
+                }
+                List<NDArray> newXQ = null;
+                if (calibrated && algorithm.usesQuantizedInputs(options) && b + 1 < model.numBlocks()) {
+                    Map<String, NDArray> qWeights = new HashMap<>();
+                    for (QuantizedLayer q : result.layers()) {
+                        qWeights.put(q.name(), blockManager.create(q.dequantized(), new Shape(q.rows(), q.cols()))
+                                .toType(model.computeType(), false));
+                    }
+                    newXQ = forwardAll(b, xQ != null ? xQ : xFp, batch, next, qWeights, null);
+                }
+                double secs = (System.nanoTime() - t0) / 1e9;
+                stats.add(new BlockStat(b, result.layers().size(), result.lossBefore(), result.lossAfter(), result.bestIter(), secs));
+                progress.message(String.format("block %d/%d: %d layers, loss %s -> %s, %.2f s", b + 1, model.numBlocks(),
+                        result.layers().size(), fmt(result.lossBefore()), fmt(result.lossAfter()), secs));
+                xQ = newXQ;
+            }
+            // the reference outputs become the next block's full-precision inputs
+            streamManager.close();
+            streamManager = next;
+            xFp = yRef;
+            model.releaseBlock(b);
+        }
+        streamManager.close();
+        return stats;
+    }
+
+    private static String fmt(double v) {
+        return Double.isNaN(v) ? "-" : String.format("%.6g", v);
+    }
+
+    private static QuantizedLayer withExtra(QuantizedLayer q, String key, Object value) {
+        Map<String, Object> extra = new LinkedHashMap<>(q.extra() == null ? Map.of() : q.extra());
+        extra.put(key, value);
+        return new QuantizedLayer(q.spec(), q.groupSize(), q.codes(), q.scales(), q.zeros(), q.dequantized(), q.bias(), extra);
+    }
+
+    /** Embeds the samples in batches and splits them into per-sample {@code [1, L, H]} arrays on {@code target}. */
+    private List<NDArray> embedSamples(NDManager target, List<long[]> samples, int batch) {
+        List<NDArray> out = new ArrayList<>();
+        for (int s = 0; s < samples.size(); s += batch) {
+            int e = Math.min(samples.size(), s + batch);
+            try (NDManager tmp = target.newSubManager()) {
+                int len = samples.get(s).length;
+                long[] flat = new long[(e - s) * len];
+                for (int k = s; k < e; k++) {
+                    System.arraycopy(samples.get(k), 0, flat, (k - s) * len, len);
+                }
+                NDArray ids = tmp.create(flat, new Shape(e - s, len));
+                NDArray h = model.embed(tmp, ids);
+                for (NDArray part : h.split(e - s, 0)) {
+                    part.attach(target);
+                    out.add(part);
+                }
+            }
+        }
+        return out;
+    }
+
+    private List<NDArray> referencePass(int block, List<NDArray> inputs, int batch, NDManager target, Map<String, float[]> imatrix) {
+        Map<String, double[]> sums = new LinkedHashMap<>();
+        int[] count = {0};
+        java.util.function.BiConsumer<String, NDArray> observer = imatrix == null ? null : (name, x) -> {
+            float[] sq = x.toType(DataType.FLOAT32, false).square().sum(new int[]{0, 1}).toFloatArray();
+            double[] acc = sums.computeIfAbsent(name, k -> new double[sq.length]);
+            for (int i = 0; i < sq.length; i++) {
+                acc[i] += sq[i];
+            }
+        };
+        List<NDArray> out = forwardAll(block, inputs, batch, target, Map.of(), observer == null ? null : (name, x) -> {
+            observer.accept(name, x);
+        });
+        if (imatrix != null) {
+            // AutoRound divides by the number of samples, not tokens; only relative values matter.
+            int n = inputs.size();
+            count[0] = n;
+            sums.forEach((k, v) -> {
+                float[] f = new float[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    f[i] = (float) (v[i] / count[0]);
+                }
+                imatrix.put(k, f);
+            });
+        }
+        return out;
+    }
+
+    /** Runs the block over all samples in batches (no gradients) and returns per-sample outputs on {@code target}. */
+    private List<NDArray> forwardAll(int block, List<NDArray> inputs, int batch, NDManager target,
+                                     Map<String, NDArray> weights, java.util.function.BiConsumer<String, NDArray> observer) {
+        List<NDArray> out = new ArrayList<>();
+        for (int s = 0; s < inputs.size(); s += batch) {
+            int e = Math.min(inputs.size(), s + batch);
+            try (NDManager tmp = target.newSubManager()) {
+                NDList parts = new NDList(inputs.subList(s, e));
+                NDArray x = parts.size() == 1 ? inputs.get(s).duplicate() : NDArrays.concat(parts, 0);
+                x.attach(tmp);
+                NDArray y = model.blockForward(block, x, BlockInputs.NONE, weights, observer);
+                y.attach(tmp);
+                for (NDArray part : y.split(e - s, 0)) {
+                    part.attach(target);
+                    out.add(part);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * AutoRound's loss mask (spec 2.4): positions holding the pad token (or, without a pad token, the run of
+     * trailing tokens equal to the last one) and always the last position are excluded.
+     */
+    static List<NDArray> lossMasks(NDManager target, List<long[]> samples, long padTokenId) {
+        List<NDArray> masks = new ArrayList<>();
+        boolean any = false;
+        List<float[]> raw = new ArrayList<>();
+        for (long[] ids : samples) {
+            float[] m = new float[ids.length];
+            java.util.Arrays.fill(m, 1f);
+            if (padTokenId >= 0) {
+                for (int i = 0; i < ids.length; i++) {
+                    if (ids[i] == padTokenId) {
+                        m[i] = 0f;
+                    }
+                }
+            } else if (ids.length > 1) {
+                long last = ids[ids.length - 1];
+                for (int i = ids.length - 2; i >= 0 && ids[i] == last; i--) {
+                    m[i] = 0f;
+                }
+            }
+            m[ids.length - 1] = 0f;
+            for (float v : m) {
+                any |= v == 0f;
+            }
+            raw.add(m);
+        }
+        if (!any) {
+            return null;
+        }
+        for (float[] m : raw) {
+            masks.add(target.create(m, new Shape(1, m.length, 1)));
+        }
+        return masks;
+    }
+}

@@ -1,0 +1,285 @@
+package dev.jround.kernel.job;
+
+import ai.djl.ndarray.NDManager;
+import dev.jround.kernel.registry.PluginRegistry;
+import dev.jround.spi.InvalidInputException;
+import dev.jround.spi.JroundException;
+import dev.jround.spi.UnsupportedFeatureException;
+import dev.jround.spi.export.ExportContext;
+import dev.jround.spi.export.ExportSession;
+import dev.jround.spi.export.Exporter;
+import dev.jround.spi.model.CausalLM;
+import dev.jround.spi.model.LinearInfo;
+import dev.jround.spi.quant.LayerSpec;
+import dev.jround.spi.quant.LinearWeightSource;
+import dev.jround.spi.quant.ProgressListener;
+import dev.jround.spi.quant.QuantAlgorithm;
+import dev.jround.spi.quant.QuantDataType;
+import dev.jround.spi.quant.QuantScheme;
+import dev.jround.spi.quant.QuantizedLayer;
+import dev.jround.spi.quant.TuningOptions;
+
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * One quantization run, as design.md describes it: resolve, open, calibrate, quantize block by block
+ * while streaming finished layers to every requested exporter, then finish each export and move it
+ * into place atomically. The job knows plugins only through their SPIs.
+ */
+public final class QuantizationJob {
+
+    private final PluginRegistry registry;
+    private final ProgressListener progress;
+
+    public QuantizationJob(PluginRegistry registry, ProgressListener progress) {
+        this.registry = registry;
+        this.progress = progress == null ? ProgressListener.NONE : progress;
+    }
+
+    /** The outcome of a run. */
+    public record Result(RunSummary summary, List<LayerSpec> layers) {
+        public void printSummary(PrintWriter out) {
+            summary.print(out);
+        }
+
+        public List<Path> outputs() {
+            return summary.outputs();
+        }
+    }
+
+    public Result run(QuantizeRequest r) {
+        long t0 = System.nanoTime();
+        if (r.model == null || r.model.isBlank()) {
+            throw new InvalidInputException("no model given", "pass a local model directory or a Hugging Face repo id");
+        }
+        List<Exporter> exporters = new ArrayList<>();
+        for (String f : r.formats) {
+            exporters.add(exporterFor(f));
+        }
+        JobModel model = JobModel.open(registry, r);
+        try (model) {
+            CausalLM lm = model.lm();
+            SchemeSetup setup = SchemeSetup.resolve(registry, r, lm, model.config());
+            List<LayerSpec> specs = setup.layers();
+            // Refuse impossible combinations before any work (the exporter's own reasons).
+            for (int i = 0; i < exporters.size(); i++) {
+                Exporter ex = exporters.get(i);
+                String fmt = r.formats.get(i);
+                for (LayerSpec s : specs) {
+                    var why = ex.refusal(fmt, s);
+                    if (why.isPresent()) {
+                        throw new UnsupportedFeatureException("format " + fmt + " cannot store layer " + s.name() + " (" + s.scheme() + "): " + why.get(),
+                                "run 'jround list format' for what each format accepts, or choose another --format / --scheme");
+                    }
+                }
+                boolean lmHeadQuantized = specs.stream().anyMatch(s -> s.blockIndex() < 0 && s.quantized());
+                if (lmHeadQuantized && !ex.acceptsQuantizedLmHead(fmt)) {
+                    throw new InvalidInputException("--quant_lm_head is not supported by format " + fmt,
+                            "formats that store a quantized lm_head: auto_round, fake");
+                }
+            }
+            if (r.printConfig) {
+                progress.message(setup.table());
+            }
+            AlgorithmChoice choice = AlgorithmChoice.resolve(r, setup.scheme(), setup.presetName(), setup.ggufKQuant());
+            QuantAlgorithm algorithm = registry.find(QuantAlgorithm.class, choice.algorithm()).orElseThrow(() ->
+                    new UnsupportedFeatureException("no algorithm plugin named '" + choice.algorithm() + "' is installed",
+                            "installed: " + registry.all(QuantAlgorithm.class).stream().map(a -> a.descriptor().id()).toList()));
+            Function<QuantScheme, QuantDataType> dataTypes = dataTypeLookup();
+            for (LayerSpec s : specs) {
+                if (s.quantized()) {
+                    dataTypes.apply(s.scheme());
+                }
+            }
+            TuningOptions options = new TuningOptions(r.effectiveIters(), r.effectiveLr(), r.minmaxLr,
+                    r.effectiveBatchSize(), r.gradientAccumulateSteps, r.enableMinmaxTuning, r.notUseBestMse,
+                    r.dynamicMaxGap, r.momentum, r.enableQuantedInput, choice.disableOptRtn(), r.seed);
+
+            // Calibration data, only when the algorithm needs it.
+            List<long[]> samples = List.of();
+            String datasetUsed = "none";
+            if (choice.needsData() && algorithm.needsCalibration()) {
+                JobCalibration calib = JobCalibration.prepare(registry, r, model, progress);
+                samples = calib.samples();
+                datasetUsed = calib.description();
+            }
+
+            // Outputs: <run>.partial/<format>/..., renamed to <run> when every format finished.
+            Path runDir = OutputLayout.runDirectory(Path.of(r.outputDir), r.model, setup.scheme(), r.formats);
+            Path partial = OutputLayout.prepare(runDir, model.directory());
+            List<ExportSession> sessions = new ArrayList<>();
+            List<Path> outputs = new ArrayList<>();
+            boolean ok = false;
+            try {
+                Map<String, Object> runOptions = runOptions(r, choice, datasetUsed, samples.size());
+                for (int i = 0; i < exporters.size(); i++) {
+                    String fmt = r.formats.get(i);
+                    Path dir = OutputLayout.formatDirectory(partial, fmt, exporters.size());
+                    Files.createDirectories(dir);
+                    outputs.add(OutputLayout.formatDirectory(runDir, fmt, exporters.size()));
+                    sessions.add(exporters.get(i).open(new ExportContext(fmt, dir, model.config(), model.directory(),
+                            model.weights(), specs, setup.blockPrefixes(), runOptions, shardLimit(r, model))));
+                }
+                Set<String> written = new HashSet<>();
+                int[] quantizedCount = {0};
+                java.util.function.Consumer<QuantizedLayer> sink = q -> {
+                    // Biases travel as plain tensors (addTensor) so that no exporter sees them twice.
+                    QuantizedLayer layer = q.bias() == null ? q
+                            : new QuantizedLayer(q.spec(), q.groupSize(), q.codes(), q.scales(), q.zeros(), q.dequantized(), null, q.extra());
+                    for (ExportSession s : sessions) {
+                        s.addQuantized(layer);
+                    }
+                    written.add(q.name() + ".weight");
+                    quantizedCount[0]++;
+                };
+                List<BlockPipeline.BlockStat> stats;
+                try (NDManager root = model.device().newManager()) {
+                    BlockPipeline pipeline = new BlockPipeline(lm, algorithm, dataTypes, options, progress, collectsImatrix(choice));
+                    stats = pipeline.run(root, specs, samples, model.padTokenId(), sink);
+                }
+                // Layers outside the blocks (lm_head) are quantized with RTN from their weights.
+                for (LayerSpec s : specs) {
+                    if (s.blockIndex() < 0 && s.quantized()) {
+                        LinearWeightSource w = LinearWeightSource.of(lm);
+                        sink.accept(dataTypes.apply(s.scheme()).quantize(s, w.linearWeight(s.name()), null, null, null, null,
+                                null, !choice.disableOptRtn()));
+                    }
+                }
+                // Every other checkpoint tensor goes out as it is, streamed from the memory-mapped source.
+                for (String name : model.weights().names()) {
+                    if (!written.contains(name)) {
+                        var t = model.weights().get(name);
+                        for (ExportSession s : sessions) {
+                            s.addTensor(name, t);
+                        }
+                    }
+                }
+                for (ExportSession s : sessions) {
+                    s.finish();
+                }
+                OutputLayout.commit(runDir);
+                ok = true;
+                double secs = (System.nanoTime() - t0) / 1e9;
+                int skipped = (int) specs.stream().filter(s -> !s.quantized()).count();
+                RunSummary summary = new RunSummary(outputs, choice.algorithm(), datasetUsed, samples.size(), quantizedCount[0],
+                        skipped, stats, secs, peakHeap(), peakRss());
+                return new Result(summary, specs);
+            } catch (java.io.IOException e) {
+                throw new JroundException("cannot write " + partial + ": " + e.getMessage(), "check free space and permissions", e);
+            } finally {
+                if (!ok) {
+                    for (ExportSession s : sessions) {
+                        try {
+                            s.abort();
+                        } catch (RuntimeException ignored) {
+                            // the partial directory is removed below anyway
+                        }
+                    }
+                    OutputLayout.discard(runDir);
+                }
+                for (ExportSession s : sessions) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    private static boolean collectsImatrix(AlgorithmChoice c) {
+        return c.algorithm().equals("opt_rtn");
+    }
+
+    private Exporter exporterFor(String format) {
+        String f = format.toLowerCase(Locale.ROOT).trim();
+        List<String> all = new ArrayList<>();
+        for (Exporter e : registry.all(Exporter.class)) {
+            for (String name : e.formats()) {
+                if (name.equalsIgnoreCase(f)) {
+                    return e;
+                }
+                all.add(name);
+            }
+        }
+        all.sort(null);
+        throw new InvalidInputException("unknown format '" + format + "'", "valid formats: " + String.join(", ", all));
+    }
+
+    private Function<QuantScheme, QuantDataType> dataTypeLookup() {
+        List<QuantDataType> types = registry.all(QuantDataType.class);
+        Map<QuantScheme, QuantDataType> cache = new LinkedHashMap<>();
+        return scheme -> cache.computeIfAbsent(scheme, s -> types.stream().filter(t -> t.supports(s)).findFirst()
+                .orElseThrow(() -> new UnsupportedFeatureException("no data-type plugin supports " + s,
+                        "installed data types: " + types.stream().map(t -> t.descriptor().id()).toList())));
+    }
+
+    private static long shardLimit(QuantizeRequest r, JobModel model) {
+        if (r.maxShardBytes > 0) {
+            return r.maxShardBytes;
+        }
+        // AutoRound's immediate-saving rule: clamp(floor((P*8/1e9/8 + 9) / 10), 1, 5) GiB.
+        long params = 0;
+        for (String n : model.weights().names()) {
+            params += model.weights().info(n).map(i -> i.numel()).orElse(0L);
+        }
+        long gib = Math.max(1, Math.min(5, (long) Math.floor((params * 8 / 1e9 / 8 + 9) / 10)));
+        return gib << 30;
+    }
+
+    private static Map<String, Object> runOptions(QuantizeRequest r, AlgorithmChoice c, String dataset, int samples) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("iters", r.effectiveIters());
+        m.put("lr", r.effectiveLr());
+        m.put("minmax_lr", r.minmaxLr);
+        m.put("nsamples", r.effectiveNsamples());
+        m.put("samples_used", samples);
+        m.put("seqlen", r.effectiveSeqlen());
+        m.put("batch_size", r.effectiveBatchSize());
+        m.put("gradient_accumulate_steps", r.gradientAccumulateSteps);
+        m.put("enable_minmax_tuning", r.enableMinmaxTuning);
+        m.put("enable_quanted_input", r.enableQuantedInput);
+        m.put("seed", r.seed);
+        m.put("dataset", dataset);
+        m.put("algorithm", c.algorithm());
+        m.put("disable_opt_rtn", c.disableOptRtn());
+        m.put("recipe", r.recipe.name().toLowerCase(Locale.ROOT));
+        m.put("quant_lm_head", r.quantLmHead);
+        m.put("autoround_version", "jround-0.1.0");
+        return m;
+    }
+
+    static long peakHeap() {
+        long sum = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) {
+                sum += p.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+
+    /** Peak resident set size from /proc (Linux), which includes native (libtorch) memory. */
+    static long peakRss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException ignored) {
+            // not Linux: report unknown
+        }
+        return -1;
+    }
+}
