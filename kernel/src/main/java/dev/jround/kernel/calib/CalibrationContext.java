@@ -23,7 +23,7 @@ public final class CalibrationContext implements DatasetContext {
     private final Consumer<String> log;
 
     private CalibrationContext(Builder b) {
-        this.tokenizer = Objects.requireNonNull(b.tokenizer, "tokenizer");
+        this.tokenizer = b.tokenizer;
         this.seed = b.seed;
         this.seqlen = b.seqlen;
         this.nsamples = b.nsamples;
@@ -33,6 +33,7 @@ public final class CalibrationContext implements DatasetContext {
         this.log = b.log;
     }
 
+    /** @param tokenizer the model's tokenizer; may be {@code null} when only token-id sources (self) are used */
     public static Builder builder(Tokenizer tokenizer) {
         return new Builder(tokenizer);
     }

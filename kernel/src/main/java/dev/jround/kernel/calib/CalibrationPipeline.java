@@ -151,9 +151,14 @@ public final class CalibrationPipeline {
         }
         Tokenizer tok = ctx.tokenizer();
         int seqlen = ctx.seqlen();
+        boolean needsTokenizer = loaded.records().stream().anyMatch(r -> r.tokenIds() == null);
+        if (tok == null && needsTokenizer) {
+            throw new InvalidInputException("--dataset: entry '" + e.raw() + "' holds text but the model has no tokenizer",
+                    "add tokenizer.json to the model directory, or calibrate with --dataset self:num=N");
+        }
         List<long[]> tokenized = new ArrayList<>(loaded.records().size());
         boolean chat = loaded.applyChatTemplate();
-        if (chat && !tok.hasChatTemplate()) {
+        if (chat && tok != null && !tok.hasChatTemplate()) {
             throw new InvalidInputException("--dataset: entry '" + e.raw() + "' asks for the chat template but the tokenizer has none",
                     "drop apply_chat_template / system_prompt from the entry, or use a model whose tokenizer_config.json has a chat_template");
         }
@@ -176,7 +181,7 @@ public final class CalibrationPipeline {
             tokenized.add(Tokenization.encodeTruncated(tok, text, seqlen));
         }
         List<long[]> rows = loaded.concatenate()
-                ? Concatenation.chunk(tokenized, seqlen, tok.bosTokenId(), tok.eosTokenId(), concatMode)
+                ? Concatenation.chunk(tokenized, seqlen, tok == null ? -1 : tok.bosTokenId(), tok == null ? -1 : tok.eosTokenId(), concatMode)
                 : tokenized;
         List<Row> kept = new ArrayList<>();
         Prepared p = new Prepared(e, provider.descriptor().id(), loaded, kept);

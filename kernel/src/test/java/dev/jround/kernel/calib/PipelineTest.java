@@ -237,6 +237,16 @@ class PipelineTest {
     }
 
     @Test
+    void tokenIdSourcesNeedNoTokenizerButTextDoes() {
+        CalibrationContext noTok = CalibrationContext.builder(null).nsamples(2).seqlen(6).seed(1).online(false)
+                .cacheRoots(List.of()).sampler(ctx(2, 6, new ArrayList<>()).sampler().orElseThrow()).build();
+        CalibrationPipeline p = new CalibrationPipeline(List.of(new ListProvider(true), new SelfProvider()));
+        assertEquals(2, p.prepare("self:num=2", noTok).size());
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> p.prepare("list-2-20", noTok));
+        assertTrue(e.getMessage().contains("no tokenizer"));
+    }
+
+    @Test
     void unknownDatasetListsWhatIsKnown() {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> new CalibrationPipeline(List.of(new ListProvider(true))).prepare("nope", ctx(2, 8, new ArrayList<>())));
