@@ -34,7 +34,11 @@ final class NpyArrays {
         return encode("<f4", shape, b.array());
     }
 
-    /** A host tensor in its own dtype where NumPy has one; bf16 and fp8 become float32. */
+    /**
+     * A host tensor in its own dtype where NumPy has one; every other dtype (bf16, the fp8 family and any
+     * the SPI adds later) is stored as float32. The {@code default} branch keeps this plugin compiling
+     * and running when the SPI's dtype enum grows.
+     */
     static byte[] of(HostTensor t) {
         String descr = switch (t.dtype()) {
             case F64 -> "<f8";
@@ -42,12 +46,14 @@ final class NpyArrays {
             case F16 -> "<f2";
             case I64 -> "<i8";
             case I32 -> "<i4";
-            case U32 -> "<u4";
             case I16 -> "<i2";
             case I8 -> "|i1";
+            case U64 -> "<u8";
+            case U32 -> "<u4";
+            case U16 -> "<u2";
             case U8 -> "|u1";
             case BOOL -> "|b1";
-            case BF16, F8_E4M3, F8_E5M2 -> null;
+            default -> null;
         };
         if (descr == null) {
             return float32(t.toFloats(), t.shape());
