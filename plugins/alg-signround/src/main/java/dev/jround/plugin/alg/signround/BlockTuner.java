@@ -1,0 +1,312 @@
+package dev.jround.plugin.alg.signround;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
+import dev.jround.spi.model.BlockInputs;
+import dev.jround.spi.model.CausalLM;
+import dev.jround.spi.model.ModelTensors;
+import dev.jround.spi.quant.BlockJob;
+import dev.jround.spi.quant.BlockResult;
+import dev.jround.spi.quant.LayerSpec;
+import dev.jround.spi.quant.ProgressListener;
+import dev.jround.spi.quant.QuantDataType;
+import dev.jround.spi.quant.QuantDataType.TunableParams;
+import dev.jround.spi.quant.QuantizedLayer;
+import dev.jround.spi.quant.TuningOptions;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * SignRound block tuning (spec section 3): learnable rounding offsets V and min/max scales alpha/beta per layer,
+ * block output MSE against the full-precision reference, one optimizer step per iteration on a mini-batch drawn by
+ * the cyclic sampler, linear learning-rate decay, and the parameters that produced the best loss.
+ *
+ * <p>Memory: the long-lived arrays (weights, parameters, optimizer state) live on one sub-manager of the job's
+ * manager; each iteration runs in a fresh sub-manager to which they are temporarily attached, so every temporary
+ * of the forward, the loss and the backward pass is freed when the iteration ends.
+ */
+final class BlockTuner {
+
+    /** One tuned layer: its spec, data type, checkpoint weight and parameters. */
+    private static final class Layer {
+        final LayerSpec spec;
+        final QuantDataType type;
+        final NDArray weight;
+        final float[] hostWeight;
+        final float[] bias;
+        final TunableParams params;
+        final float lr;
+        final float minmaxLr;
+        float[] bestV;
+        float[] bestAlpha;
+        float[] bestBeta;
+
+        Layer(LayerSpec spec, QuantDataType type, NDArray weight, float[] bias, TunableParams params, float lr, float minmaxLr) {
+            this.spec = spec;
+            this.type = type;
+            this.weight = weight;
+            this.hostWeight = weight.toFloatArray();
+            this.bias = bias;
+            this.params = params;
+            this.lr = lr;
+            this.minmaxLr = minmaxLr;
+        }
+
+        void snapshot() {
+            bestV = params.v().toFloatArray();
+            bestAlpha = params.alpha() == null ? null : params.alpha().toFloatArray();
+            bestBeta = params.beta() == null ? null : params.beta().toFloatArray();
+        }
+
+        List<NDArray> longLived() {
+            List<NDArray> a = new ArrayList<>(List.of(weight, params.v(), params.wMin(), params.wMax()));
+            if (params.alpha() != null) {
+                a.add(params.alpha());
+                a.add(params.beta());
+            }
+            return a;
+        }
+    }
+
+    private BlockTuner() {
+    }
+
+    static BlockResult run(BlockJob job, boolean adam) {
+        TuningOptions o = job.options();
+        CausalLM model = job.model();
+        ProgressListener progress = job.progress() == null ? ProgressListener.NONE : job.progress();
+        boolean minmax = o.enableMinmaxTuning();
+        NDManager base = job.manager();
+        try (NDManager paramManager = base.newSubManager()) {
+            List<Layer> layers = new ArrayList<>();
+            for (LayerSpec spec : job.layers()) {
+                if (!spec.quantized()) {
+                    continue;
+                }
+                QuantDataType type = job.dataTypes().apply(spec.scheme());
+                NDArray w = model.linearWeight(paramManager, spec.name()).toType(DataType.FLOAT32, false);
+                NDArray b = model.linearBias(paramManager, spec.name());
+                float[] bias = b == null ? null : b.toType(DataType.FLOAT32, false).toFloatArray();
+                TunableParams init = type.initTunableParams(w, spec.scheme());
+                TunableParams params = new TunableParams(init.v(), minmax ? init.alpha() : null, minmax ? init.beta() : null,
+                        init.wMin(), init.wMax());
+                params.v().setRequiresGradient(true);
+                if (minmax) {
+                    params.alpha().setRequiresGradient(true);
+                    params.beta().setRequiresGradient(true);
+                }
+                int bits = spec.scheme().bits();
+                layers.add(new Layer(spec, type, w, bias, params, (float) o.lrFor(bits), (float) o.minmaxLrFor(bits)));
+            }
+            int n = job.inputs() == null ? 0 : job.inputs().size();
+            if (layers.isEmpty() || o.iters() <= 0 || n == 0) {
+                return new BlockResult(finish(layers, false), Double.NaN, Double.NaN, -1);
+            }
+            return tune(job, layers, adam, paramManager, progress);
+        }
+    }
+
+    private static BlockResult tune(BlockJob job, List<Layer> layers, boolean adam, NDManager paramManager, ProgressListener progress) {
+        TuningOptions o = job.options();
+        CausalLM model = job.model();
+        int iters = o.iters();
+        int n = job.inputs().size();
+        int batch = Math.max(1, Math.min(o.batchSize(), n));
+        int gas = Math.max(1, o.gradientAccumulateSteps());
+        int globalBatch = Math.min(n, batch * gas);
+        boolean sumReduction = gas != 1;
+        List<NDArray> masks = job.lossMask();
+        long[] validTokens = null;
+        if (masks != null) {
+            validTokens = new long[n];
+            for (int i = 0; i < n; i++) {
+                try (NDArray count = masks.get(i).sum()) {
+                    validTokens[i] = Math.round(count.getFloat());
+                }
+            }
+        }
+        double fixedElements = 1;
+        if (sumReduction && masks == null) {
+            fixedElements = 0;
+            for (int i = 0; i < globalBatch; i++) {
+                fixedElements += job.inputs().get(i).size();
+            }
+        }
+        boolean bf16 = model.computeType() == DataType.BFLOAT16;
+
+        int slots = layers.size() * 3;
+        Optimizer optimizer = adam ? Optimizer.adamW(slots) : Optimizer.signSgd(o.momentum(), slots);
+        float[] lrNow = new float[layers.size()];
+        float[] minmaxLrNow = new float[layers.size()];
+        for (int l = 0; l < layers.size(); l++) {
+            lrNow[l] = layers.get(l).lr;
+            minmaxLrNow[l] = layers.get(l).minmaxLr;
+        }
+        CyclicSampler sampler = new CyclicSampler(n, globalBatch, job.rng());
+        Engine engine = Engine.getEngine(job.manager().getEngine().getEngineName());
+
+        double bestLoss = Float.MAX_VALUE;
+        double initialLoss = Double.NaN;
+        double lastLoss = Double.NaN;
+        int lastBest = 0;
+        boolean haveBest = false;
+        for (int t = 0; t < iters; t++) {
+            List<Integer> indices = sampler.next();
+            double elements = fixedElements;
+            if (validTokens != null) {
+                elements = 0;
+                for (int i : indices) {
+                    elements += validTokens[i];
+                }
+            }
+            if (elements <= 0) {
+                elements = 1;
+            }
+            double total = 0;
+            try (NDManager it = job.manager().newSubManager()) {
+                for (Layer layer : layers) {
+                    for (NDArray a : layer.longLived()) {
+                        a.tempAttach(it);
+                    }
+                }
+                try (GradientCollector gc = engine.newGradientCollector()) {
+                    for (int start = 0; start < indices.size(); start += batch) {
+                        List<Integer> chunk = indices.subList(start, Math.min(indices.size(), start + batch));
+                        NDArray x = gather(job.inputs(), chunk, it);
+                        NDArray ref = gather(job.reference(), chunk, it);
+                        NDArray mask = masks == null ? null : gather(masks, chunk, it);
+                        BlockInputs aux = auxFor(job.aux(), chunk, it);
+                        Map<String, NDArray> weights = new HashMap<>();
+                        for (Layer layer : layers) {
+                            NDArray wq = layer.type.qdq(layer.weight, layer.spec.scheme(), layer.params);
+                            weights.put(layer.spec.name(), bf16 ? ModelTensors.roundToBfloat16(wq) : wq);
+                        }
+                        NDArray pred = model.blockForward(job.blockIndex(), x, aux, weights);
+                        NDArray diff = pred.toType(DataType.FLOAT32, false).sub(ref.toType(DataType.FLOAT32, false));
+                        if (mask != null) {
+                            diff = diff.mul(mask);
+                        }
+                        NDArray squared = diff.square();
+                        NDArray loss = sumReduction ? squared.sum() : squared.mean();
+                        total += loss.getFloat() / elements;
+                        gc.backward(optimizer.lossScale() == 1f ? loss : loss.mul(optimizer.lossScale()));
+                    }
+                }
+                if (t == 0) {
+                    initialLoss = total;
+                }
+                lastLoss = total;
+                if (total < bestLoss) {
+                    bestLoss = total;
+                    if (!o.notUseBestMse()) {
+                        layers.forEach(Layer::snapshot);
+                        lastBest = t;
+                        haveBest = true;
+                    }
+                }
+                if (o.notUseBestMse() && t == iters - 1) {
+                    layers.forEach(Layer::snapshot);
+                    lastBest = t;
+                    haveBest = true;
+                }
+                progress.iteration(job.blockIndex(), t, iters, total, bestLoss);
+                if (!o.notUseBestMse() && o.dynamicMaxGap() > 0 && t - lastBest >= o.dynamicMaxGap()) {
+                    break;
+                }
+                for (int l = 0; l < layers.size(); l++) {
+                    TunableParams p = layers.get(l).params;
+                    update(optimizer, 3 * l, p.v(), lrNow[l], paramManager, false);
+                    if (p.alpha() != null) {
+                        update(optimizer, 3 * l + 1, p.alpha(), minmaxLrNow[l], paramManager, true);
+                        update(optimizer, 3 * l + 2, p.beta(), minmaxLrNow[l], paramManager, true);
+                    }
+                }
+            }
+            // torch's LinearLR(start 1, end 0): lr_t = lr_{t-1} * (1 - 1 / (iters - t + 1)), in float32
+            int step = t + 1;
+            if (step <= iters) {
+                float factor = (float) (1.0 + -1.0 / (iters + (step - 1) * -1.0));
+                for (int l = 0; l < layers.size(); l++) {
+                    lrNow[l] = lrNow[l] * factor;
+                    minmaxLrNow[l] = minmaxLrNow[l] * factor;
+                }
+            }
+        }
+        List<QuantizedLayer> out = finish(layers, haveBest);
+        double after = o.notUseBestMse() ? lastLoss : (haveBest ? bestLoss : Double.NaN);
+        return new BlockResult(out, initialLoss, after, haveBest ? lastBest : -1);
+    }
+
+    /** One optimizer step on {@code param}, then its gradient is zeroed; alpha/beta are kept in [0, 1]. */
+    private static void update(Optimizer optimizer, int slot, NDArray param, float lr, NDManager state, boolean clampUnit) {
+        try (NDArray grad = param.getGradient()) {
+            optimizer.step(slot, param, grad, lr, state);
+            grad.subi(grad);
+        }
+        if (clampUnit) {
+            // the reference clamps alpha/beta to [0, 1] in place at the start of every QDQ; clamping right after
+            // the step gives the same values to every later use. p - (p - clip(p)) is exactly clip(p).
+            try (NDArray clipped = param.clip(0f, 1f); NDArray excess = param.sub(clipped)) {
+                param.subi(excess);
+            }
+        }
+    }
+
+    /** The best (or last, or RTN) parameters through the data type's exact host quantizer. */
+    private static List<QuantizedLayer> finish(List<Layer> layers, boolean haveBest) {
+        List<QuantizedLayer> out = new ArrayList<>();
+        for (Layer layer : layers) {
+            float[] v = haveBest ? layer.bestV : null;
+            float[] alpha = haveBest ? layer.bestAlpha : null;
+            float[] beta = haveBest ? layer.bestBeta : null;
+            out.add(layer.type.quantize(layer.spec, layer.hostWeight, layer.bias, v, alpha, beta, null, false));
+        }
+        return out;
+    }
+
+    /** Per-sample arrays {@code [1, ...]} of {@code chunk} concatenated along the batch axis, owned by {@code it}. */
+    private static NDArray gather(List<NDArray> samples, List<Integer> chunk, NDManager it) {
+        if (chunk.size() == 1) {
+            NDArray one = samples.get(chunk.get(0));
+            one.tempAttach(it);
+            return one;
+        }
+        NDList list = new NDList(chunk.size());
+        for (int i : chunk) {
+            list.add(samples.get(i));
+        }
+        NDArray joined = NDArrays.concat(list, 0);
+        joined.attach(it);
+        return joined;
+    }
+
+    private static BlockInputs auxFor(List<BlockInputs> aux, List<Integer> chunk, NDManager it) {
+        if (aux == null || aux.isEmpty()) {
+            return BlockInputs.NONE;
+        }
+        boolean any = false;
+        for (int i : chunk) {
+            any |= aux.get(i) != null && aux.get(i).attentionMask() != null;
+        }
+        if (!any) {
+            return BlockInputs.NONE;
+        }
+        List<NDArray> masks = new ArrayList<>();
+        for (int i : chunk) {
+            NDArray m = aux.get(i).attentionMask();
+            if (m == null) {
+                throw new IllegalStateException("block " + chunk + ": some samples have an attention mask and some do not");
+            }
+            masks.add(m);
+        }
+        return new BlockInputs(gather(masks, java.util.stream.IntStream.range(0, masks.size()).boxed().toList(), it));
+    }
+}
