@@ -25,6 +25,7 @@ public final class JroundCli implements Runnable {
             GenerateCommand.class,
             EvalCommand.class,
             ListCommand.class,
+            ConvertCommand.class,
     };
 
     private static PluginRegistry registry;

@@ -1,0 +1,135 @@
+package dev.jround.cli;
+
+import dev.jround.kernel.registry.PluginRegistry;
+import dev.jround.spi.InvalidInputException;
+import dev.jround.spi.UnsupportedFeatureException;
+import dev.jround.spi.export.Exporter;
+import dev.jround.spi.pack.PackedCheckpoint;
+import dev.jround.spi.pack.PackedConverter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/**
+ * {@code jround convert --model IN --format auto_round --output_dir OUT}: re-packs a GPTQ, AWQ or auto_round
+ * checkpoint into another packed format, reusing its integer codes, scales and zero points (no
+ * re-quantization, so the dequantized weights are identical). The output appears only when complete.
+ */
+@Command(name = "convert", description = "Re-pack a GPTQ/AWQ/auto_round checkpoint into another format without re-quantizing.")
+public final class ConvertCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "the packed checkpoint directory (config.json + *.safetensors)")
+    Path model;
+
+    @Option(names = "--format", defaultValue = "auto_round", paramLabel = "FORMAT",
+            description = "target format (default: ${DEFAULT-VALUE}); e.g. auto_round, auto_round:auto_gptq, auto_round:auto_awq, auto_gptq, auto_awq")
+    String format;
+
+    @Option(names = {"--output_dir", "--output-dir"}, required = true, paramLabel = "DIR", description = "where to write the converted checkpoint")
+    Path outputDir;
+
+    @Option(names = {"--max_shard_size", "--max-shard-size"}, defaultValue = "5GB", paramLabel = "SIZE",
+            description = "safetensors shard limit, e.g. 5GB (10^9 bytes) or 2GiB (default: ${DEFAULT-VALUE})")
+    String maxShardSize;
+
+    @Option(names = "--overwrite", description = "replace an existing output directory")
+    boolean overwrite;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        convert(JroundCli.registry(), model, format, outputDir, parseSize(maxShardSize), overwrite, out);
+        out.flush();
+        return 0;
+    }
+
+    /** Finds the exporter of {@code format}, converts into {@code <out>.partial} and renames it to {@code out}. */
+    static PackedConverter.Result convert(PluginRegistry registry, Path model, String format, Path out, long maxShard,
+                                          boolean overwrite, PrintWriter log) {
+        if (!Files.isDirectory(model)) {
+            throw new InvalidInputException("--model " + model + " is not a directory",
+                    "give a local checkpoint directory with config.json and *.safetensors");
+        }
+        Exporter exporter = registry.all(Exporter.class).stream().filter(e -> e.formats().contains(format)).findFirst()
+                .orElseThrow(() -> new UnsupportedFeatureException("no installed exporter writes --format " + format,
+                        "run 'jround list format' for the formats installed"));
+        if (Files.exists(out) && !overwrite) {
+            throw new InvalidInputException("--output_dir " + out + " already exists", "choose a new directory or pass --overwrite");
+        }
+        Path partial = out.resolveSibling(out.getFileName() + ".partial");
+        PackedConverter.Result result;
+        try (PackedCheckpoint in = PackedCheckpoint.open(model)) {
+            deleteTree(partial);
+            Files.createDirectories(partial);
+            result = PackedConverter.convert(in, exporter, format, partial, maxShard);
+            if (Files.exists(out)) {
+                deleteTree(out);
+            }
+            Files.move(partial, out, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            deleteQuietly(partial);
+            throw new UncheckedIOException("cannot write " + out, e);
+        } catch (RuntimeException e) {
+            deleteQuietly(partial);
+            throw e;
+        }
+        log.printf("converted %s checkpoint %s -> %s (%s): %d packed layers re-packed, %d tensors copied%n",
+                result.sourceDescription(), model, out, format, result.packedLayers(), result.floatTensors());
+        return result;
+    }
+
+    /** {@code 5GB} = 5·10^9 bytes, {@code 2GiB} = 2·2^30 bytes (transformers' units); a bare number is bytes. */
+    static long parseSize(String s) {
+        String t = s.trim().toUpperCase(Locale.ROOT);
+        String[][] units = {{"KIB", "1024"}, {"MIB", "1048576"}, {"GIB", "1073741824"}, {"KB", "1000"}, {"MB", "1000000"},
+                {"GB", "1000000000"}, {"B", "1"}};
+        for (String[] u : units) {
+            if (t.endsWith(u[0])) {
+                try {
+                    return (long) (Double.parseDouble(t.substring(0, t.length() - u[0].length()).trim()) * Long.parseLong(u[1]));
+                } catch (NumberFormatException e) {
+                    break;
+                }
+            }
+        }
+        try {
+            return Long.parseLong(t);
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("--max_shard_size '" + s + "' is not a size", "write e.g. 5GB, 500MB or 2GiB");
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            deleteTree(p);
+        } catch (IOException ignored) {
+            // the failure being reported matters more than a leftover .partial directory
+        }
+    }
+}
