@@ -22,6 +22,7 @@ public final class JroundCli implements Runnable {
             InspectCommand.class,
             QuantizeCommand.class,
             PluginsCommand.class,
+            DatasetCommand.class,
             GenerateCommand.class,
             EvalCommand.class,
             ListCommand.class,

@@ -69,7 +69,8 @@ final class HubDownloader {
                 info = JSON.readTree(in);
             }
         } catch (IOException e) {
-            throw new JroundException("cannot reach the Hugging Face hub for dataset " + repo + ": " + e.getMessage(),
+            throw new JroundException("cannot reach the Hugging Face hub for dataset " + repo + ": "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
                     "work offline with HF_HUB_OFFLINE=1 and a local file, or check the network / HF_ENDPOINT", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
