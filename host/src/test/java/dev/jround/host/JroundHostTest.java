@@ -34,6 +34,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarInputStream;
 import java.util.jar.JarOutputStream;
@@ -175,6 +177,22 @@ class JroundHostTest {
 
     @Test
     @Order(8)
+    void aPluginBuiltForAnotherSpiMajorIsRefusedAndTheHostCarriesOn() throws IOException {
+        // what bnd would generate for a plugin compiled against SPI 1.x
+        replacePlugin(BUNDLES.resolve("jround-plugin-example-plugin.jar"), "example-plugin-spi1.jar", "3.0.0",
+                a -> a.putValue("Import-Package", a.getValue("Import-Package").replace("[0.1,1)", "[1.0,2)")));
+        awaitTrue(() -> host.bundles().stream().anyMatch(b -> b.getVersion().toString().equals("3.0.0")),
+                "the jar is installed");
+        Bundle refused = host.bundles().stream().filter(b -> b.getVersion().toString().equals("3.0.0")).findFirst().orElseThrow();
+        assertEquals(Bundle.INSTALLED, refused.getState(), "unresolved: the system bundle exports dev.jround.spi 0.1.0");
+        assertTrue(host.registry().find(Exporter.class, "example_npz").isEmpty());
+        assertMatMul(host.registry().find(DeviceBackend.class, "pytorch-cpu").orElseThrow());
+        Files.delete(plugins.resolve("example-plugin-spi1.jar"));
+        awaitTrue(() -> refused.getState() == Bundle.UNINSTALLED, "the refused bundle is uninstalled with its jar");
+    }
+
+    @Test
+    @Order(9)
     void systemBundleExportsTheSpiWithItsVersionAndTheDjlPlatform() {
         Map<String, String> packages = SystemPackages.scan(
                 SystemPackages.classPathEntries(System.getProperty("java.class.path")));
@@ -256,11 +274,16 @@ class JroundHostTest {
      * the code is the same build's.
      */
     static void replacePlugin(Path source, String name, String version) throws IOException {
+        replacePlugin(source, name, version, attributes -> { });
+    }
+
+    static void replacePlugin(Path source, String name, String version, Consumer<Attributes> edit) throws IOException {
         Path staged = work.resolve(name + "." + version + ".tmp");
         try (JarInputStream in = new JarInputStream(Files.newInputStream(source))) {
             Manifest manifest = new Manifest(in.getManifest());
             manifest.getMainAttributes().putValue("Bundle-Version", version);
             manifest.getMainAttributes().putValue("Implementation-Version", version);
+            edit.accept(manifest.getMainAttributes());
             try (OutputStream file = Files.newOutputStream(staged); JarOutputStream out = new JarOutputStream(file, manifest)) {
                 for (JarEntry e; (e = in.getNextJarEntry()) != null; ) {
                     out.putNextEntry(new JarEntry(e.getName()));
