@@ -140,7 +140,12 @@ final class GgufExportSession implements ExportSession {
         Object im = layer.extra() == null ? null : layer.extra().get("imatrix");
         float[] imatrix = im instanceof float[] f && f.length == cols ? f : null;
         byte[] data = null;
-        if (LegacyReencoder.matches(type, layer)) {
+        Object blockType = layer.extra() == null ? null : layer.extra().get(GgufDataType.EXTRA_TYPE);
+        Object blocks = layer.extra() == null ? null : layer.extra().get(GgufDataType.EXTRA_BLOCKS);
+        if (type.name().equals(blockType) && blocks instanceof byte[] b && b.length == type.bytesFor((long) rows * cols)) {
+            // encoded by the GGUF data type for exactly this type: write what the pipeline evaluated
+            data = ph > 0 ? GgufNames.permuteRowsForLlama(b, rows, (int) type.bytesFor(cols), ph) : b;
+        } else if (LegacyReencoder.matches(type, layer)) {
             data = LegacyReencoder.encode(type, layer, ph);
         }
         if (data == null) {

@@ -157,6 +157,16 @@ public final class GgufNames {
         return out;
     }
 
+    /** Same row permutation applied to encoded rows of {@code rowBytes} bytes each. */
+    public static byte[] permuteRowsForLlama(byte[] data, int rows, int rowBytes, int heads) {
+        byte[] out = new byte[data.length];
+        int[] map = permutation(rows, heads);
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(data, map[r] * rowBytes, out, r * rowBytes, rowBytes);
+        }
+        return out;
+    }
+
     /** {@code result[newRow] = oldRow}. */
     static int[] permutation(int rows, int heads) {
         if (heads <= 0 || rows % heads != 0 || (rows / heads) % 2 != 0) {

@@ -1,0 +1,122 @@
+package dev.jround.plugin.gguf;
+
+import ai.djl.ndarray.NDArray;
+import dev.jround.spi.PluginDescriptor;
+import dev.jround.spi.PluginKind;
+import dev.jround.spi.UnsupportedFeatureException;
+import dev.jround.spi.quant.LayerSpec;
+import dev.jround.spi.quant.QuantDataType;
+import dev.jround.spi.quant.QuantScheme;
+import dev.jround.spi.quant.QuantizedLayer;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * GGUF data types of the reference: the double-quantized k-quants ({@code int_asym_dq}: Q2_K, Q4_K, Q5_K;
+ * {@code int_sym_dq}: Q3_K, Q6_K) and the float-zero-point legacy types ({@code int_asym_float_zp}: Q4_1,
+ * Q5_1). Quantization produces the GGUF blocks themselves (extra {@code gguf_type}, {@code gguf_blocks}), so the
+ * GGUF exporter writes exactly what the pipeline evaluated; the dequantized weights are the blocks' decoding.
+ * RTN and optimized RTN only: SignRound tuning of these types is not implemented.
+ */
+public final class GgufDataType implements QuantDataType {
+
+    public static final String ASYM_DQ = "int_asym_dq";
+    public static final String SYM_DQ = "int_sym_dq";
+    public static final String ASYM_FLOAT_ZP = "int_asym_float_zp";
+
+    /** Extra key: the {@link GgmlType} name of {@code gguf_blocks}. */
+    public static final String EXTRA_TYPE = "gguf_type";
+    /** Extra key: the encoded rows (byte[]), in the layer's HF row order. */
+    public static final String EXTRA_BLOCKS = "gguf_blocks";
+
+    @Override
+    public PluginDescriptor descriptor() {
+        return new PluginDescriptor(PluginKind.DATA_TYPE, "gguf", PluginDescriptor.versionOf(getClass(), "1.0.0"),
+                "GGUF k-quants (int_asym_dq, int_sym_dq) and Q4_1/Q5_1 (int_asym_float_zp): RTN and AutoRound's optimized RTN",
+                Map.of("data_types", List.of(ASYM_DQ, SYM_DQ, ASYM_FLOAT_ZP)));
+    }
+
+    /** The ggml type of a scheme this data type implements, or null. */
+    static GgmlType typeOf(QuantScheme s) {
+        String dt = s.dataType();
+        if (ASYM_DQ.equals(dt) && !s.sym()) {
+            return switch (s.bits()) {
+                case 2 -> GgmlType.Q2_K;
+                case 4 -> GgmlType.Q4_K;
+                case 5 -> GgmlType.Q5_K;
+                default -> null;
+            };
+        }
+        if (SYM_DQ.equals(dt)) {
+            return switch (s.bits()) {
+                case 3 -> GgmlType.Q3_K;
+                case 6 -> GgmlType.Q6_K;
+                default -> null;
+            };
+        }
+        if (ASYM_FLOAT_ZP.equals(dt)) {
+            return switch (s.bits()) {
+                case 4 -> GgmlType.Q4_1;
+                case 5 -> GgmlType.Q5_1;
+                default -> null;
+            };
+        }
+        return null;
+    }
+
+    @Override
+    public boolean supports(QuantScheme scheme) {
+        return scheme.actBits() >= 16 && typeOf(scheme) != null;
+    }
+
+    @Override
+    public NDArray qdq(NDArray weight, QuantScheme scheme, TunableParams params) {
+        if (params != null) {
+            throw tuningUnsupported(scheme);
+        }
+        long[] shape = weight.getShape().getShape();
+        int rows = (int) shape[0];
+        int cols = (int) shape[1];
+        float[] w = weight.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+        float[] deq = encode(typeOf(scheme), w, rows, cols, null, true).dequantized;
+        return weight.getManager().create(deq, weight.getShape()).toType(weight.getDataType(), false);
+    }
+
+    private static UnsupportedFeatureException tuningUnsupported(QuantScheme scheme) {
+        return new UnsupportedFeatureException("SignRound tuning of GGUF " + scheme.dataType() + " is not implemented in jround",
+                "use --iters 0 (optimized RTN, the reference's default for GGUF) or a GGUF:Q4_0/Q5_0/Q8_0 scheme");
+    }
+
+    @Override
+    public QuantizedLayer quantize(LayerSpec spec, float[] weight, float[] bias, float[] v, float[] alpha, float[] beta,
+                                   float[] imatrix, boolean optimizedRtn) {
+        if (v != null || alpha != null || beta != null) {
+            throw tuningUnsupported(spec.scheme());
+        }
+        int rows = spec.outFeatures();
+        int cols = spec.inFeatures();
+        Encoded e = encode(typeOf(spec.scheme()), weight, rows, cols, optimizedRtn ? imatrix : null, optimizedRtn);
+        return new QuantizedLayer(spec, e.type.isFloat() ? cols : Math.min(e.type.blockSize(), cols), null, null, null,
+                e.dequantized, bias, Map.of(EXTRA_TYPE, e.type.name(), EXTRA_BLOCKS, e.blocks));
+    }
+
+    private record Encoded(GgmlType type, byte[] blocks, float[] dequantized) {
+    }
+
+    /**
+     * Encodes with the type (or llama.cpp's fallback for rows that are not whole blocks). Without optimized RTN
+     * the reference keeps the llama.cpp-style search without importance (spec 5.7); Q4_1/Q5_1 have no search.
+     */
+    private static Encoded encode(GgmlType wanted, float[] w, int rows, int cols, float[] imatrix, boolean optimizedRtn) {
+        GgmlType t = GgufMix.fallback(wanted, cols);
+        byte[] blocks;
+        if (t == GgmlType.F16) {
+            blocks = GgmlQuants.quantizeReference(t, w);
+        } else {
+            blocks = AutoRoundGgufRtn.quantize(t, w, rows, cols, optimizedRtn ? imatrix : null);
+        }
+        float[] deq = GgmlQuants.dequantize(t, blocks, rows * cols);
+        return new Encoded(t, blocks, deq);
+    }
+}

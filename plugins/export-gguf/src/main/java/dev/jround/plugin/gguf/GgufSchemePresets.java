@@ -1,0 +1,56 @@
+package dev.jround.plugin.gguf;
+
+import dev.jround.spi.PluginDescriptor;
+import dev.jround.spi.PluginKind;
+import dev.jround.spi.quant.QuantScheme;
+import dev.jround.spi.quant.SchemePreset;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The reference's GGUF presets (algorithm spec section 7): the weight settings of each mixture's base type. The
+ * {@code _S/_M/_L} variants share them; the per-tensor mix is applied by the GGUF exporter.
+ */
+public final class GgufSchemePresets implements SchemePreset {
+
+    private static final Map<String, QuantScheme> PRESETS = build();
+
+    private static QuantScheme scheme(int bits, int group, boolean sym, String dataType, int superBits, int superGroup) {
+        return new QuantScheme(bits, group, sym, dataType, 16, superBits, superGroup, "fp32");
+    }
+
+    private static Map<String, QuantScheme> build() {
+        Map<String, QuantScheme> m = new LinkedHashMap<>();
+        m.put("GGUF:Q4_0", scheme(4, 32, true, "int", 0, 0));
+        m.put("GGUF:Q4_1", scheme(4, 32, false, GgufDataType.ASYM_FLOAT_ZP, 0, 0));
+        m.put("GGUF:Q5_0", scheme(5, 32, true, "int", 0, 0));
+        m.put("GGUF:Q5_1", scheme(5, 32, false, GgufDataType.ASYM_FLOAT_ZP, 0, 0));
+        m.put("GGUF:Q8_0", scheme(8, 32, true, "int", 0, 0));
+        m.put("GGUF:Q2_K_S", scheme(2, 16, false, GgufDataType.ASYM_DQ, 4, 16));
+        for (String s : new String[]{"S", "M", "L"}) {
+            m.put("GGUF:Q3_K_" + s, scheme(3, 16, true, GgufDataType.SYM_DQ, 6, 16));
+        }
+        for (String s : new String[]{"S", "M"}) {
+            m.put("GGUF:Q4_K_" + s, scheme(4, 32, false, GgufDataType.ASYM_DQ, 6, 8));
+            m.put("GGUF:Q5_K_" + s, scheme(5, 32, false, GgufDataType.ASYM_DQ, 6, 8));
+        }
+        m.put("GGUF:Q6_K", scheme(6, 16, true, GgufDataType.SYM_DQ, 8, 16));
+        return Map.copyOf(m);
+    }
+
+    @Override
+    public PluginDescriptor descriptor() {
+        List<String> names = new ArrayList<>(PRESETS.keySet());
+        names.sort(null);
+        return new PluginDescriptor(PluginKind.SCHEME, "gguf-presets", PluginDescriptor.versionOf(getClass(), "1.0.0"),
+                "GGUF presets GGUF:Q2_K_S ... GGUF:Q8_0 (weights of each mixture's base type)", Map.of("schemes", names));
+    }
+
+    @Override
+    public Map<String, QuantScheme> presets() {
+        return PRESETS;
+    }
+}
