@@ -1,0 +1,87 @@
+package dev.jround.cli;
+
+import dev.jround.kernel.eval.EvalData;
+import dev.jround.kernel.eval.EvalReport;
+import dev.jround.kernel.eval.Evaluator;
+import dev.jround.kernel.model.LoadedModel;
+import dev.jround.kernel.model.ModelLoader;
+import dev.jround.spi.InvalidInputException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code jround eval}: perplexity of a model on a text or token-id file and, with {@code --reference}, the KL
+ * divergence, top-1 agreement and RMS probability change against a reference model on the same tokens.
+ */
+@Command(name = "eval", description = "Perplexity, and KL divergence / top-1 agreement against a reference model.")
+public final class EvalCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"--model", "--model_name", "--model_name_or_path"}, required = true,
+            description = "Model to evaluate: directory, quantized checkpoint or .gguf file.")
+    String model;
+
+    @Option(names = "--reference", description = "Reference model (usually the full-precision original).")
+    String reference;
+
+    @Option(names = "--data", required = true,
+            description = "Text file (.txt, .jsonl with \"text\") or token-id JSON file (a list of id lists).")
+    Path data;
+
+    @Option(names = "--seqlen", defaultValue = "512", description = "Tokens per window (default ${DEFAULT-VALUE}).")
+    int seqlen;
+
+    @Option(names = {"--batch_size", "--eval_bs"}, defaultValue = "8", description = "Windows per forward pass (default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--limit", defaultValue = "0", description = "Evaluate at most this many windows, 0 = all.")
+    int limit;
+
+    @Option(names = "--report", description = "Write the JSON report here.")
+    Path report;
+
+    @Option(names = "--model_dtype", defaultValue = "float32", description = "Compute type: float32 or bfloat16.")
+    String modelDtype;
+
+    @Option(names = {"--device", "--device_map"}, description = "Device backend (default: the best available).")
+    String device;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (limit < 0) {
+            throw new InvalidInputException("--limit " + limit + " is negative", "use 0 (all) or a positive count");
+        }
+        ModelLoader loader = new ModelLoader(JroundCli.registry());
+        var type = GenerateCommand.computeType(modelDtype);
+        try (LoadedModel candidate = loader.load(model, type, device);
+             LoadedModel ref = reference == null ? null : loader.load(reference, type, device)) {
+            var tokenizer = candidate.tokenizer() != null ? candidate.tokenizer() : ref == null ? null : ref.tokenizer();
+            List<long[]> sequences = EvalData.load(data, tokenizer, seqlen);
+            if (limit > 0 && sequences.size() > limit) {
+                sequences = sequences.subList(0, limit);
+            }
+            int total = sequences.size();
+            err.printf("evaluating %s (%s) on %d sequences of %s%n", model, candidate.description(), total, data);
+            EvalReport r = new Evaluator(batchSize).evaluate(candidate, ref, sequences, data.toString(),
+                    done -> err.printf("\r  %d/%d sequences", done, total));
+            err.println();
+            out.print(r.table());
+            if (report != null) {
+                r.write(report);
+                err.println("report written to " + report);
+            }
+        }
+        return 0;
+    }
+}
