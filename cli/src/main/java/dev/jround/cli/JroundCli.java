@@ -27,6 +27,7 @@ public final class JroundCli implements Runnable {
             EvalCommand.class,
             ListCommand.class,
             ConvertCommand.class,
+            DownloadCommand.class,
     };
 
     private static PluginRegistry registry;
