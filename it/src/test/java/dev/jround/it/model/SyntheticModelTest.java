@@ -1,0 +1,222 @@
+package dev.jround.it.model;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jround.cli.JroundCli;
+import dev.jround.kernel.eval.EvalReport;
+import dev.jround.kernel.eval.Evaluator;
+import dev.jround.kernel.eval.GenerationOptions;
+import dev.jround.kernel.eval.Generator;
+import dev.jround.kernel.model.LoadedModel;
+import dev.jround.kernel.model.ModelLoader;
+import dev.jround.kernel.registry.ServiceLoaderRegistry;
+import dev.jround.spi.tensor.HostTensor;
+import dev.jround.spi.tensor.SafetensorsWriter;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Loading, evaluation, generation and the two CLI commands end to end on tiny random Llama checkpoints written
+ * here (no ../shared needed), with the installed plugins.
+ */
+class SyntheticModelTest {
+
+    static final int VOCAB = 32;
+
+    @TempDir
+    static Path tmp;
+    static Path reference;
+    static Path candidate;
+    static Path ids;
+
+    @BeforeAll
+    static void write() throws IOException {
+        reference = writeModel("reference", 0f);
+        candidate = writeModel("candidate", 0.05f);
+        Random r = new Random(5);
+        StringBuilder json = new StringBuilder("[");
+        for (int row = 0; row < 6; row++) {
+            json.append(row == 0 ? "[" : ",[");
+            int len = 12 + row;
+            for (int j = 0; j < len; j++) {
+                json.append(j == 0 ? "" : ",").append(j == 0 ? 1 : 3 + r.nextInt(VOCAB - 3));
+            }
+            json.append("]");
+        }
+        ids = Files.writeString(tmp.resolve("ids.json"), json.append("]").toString());
+    }
+
+    /** A 2-layer Llama (GQA 2:1, tied embeddings) with seeded weights; {@code noise} perturbs a copy. */
+    static Path writeModel(String name, float noise) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        Files.writeString(dir.resolve("config.json"), """
+                {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 16, "intermediate_size": 24,
+                 "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 32,
+                 "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": true,
+                 "bos_token_id": 1, "eos_token_id": 2}""");
+        Map<String, HostTensor> t = new LinkedHashMap<>();
+        Random base = new Random(11);
+        Random jitter = new Random(12);
+        t.put("model.embed_tokens.weight", random(base, jitter, noise, VOCAB, 16));
+        t.put("model.norm.weight", ones(16));
+        for (int l = 0; l < 2; l++) {
+            String p = "model.layers." + l + ".";
+            t.put(p + "input_layernorm.weight", ones(16));
+            t.put(p + "post_attention_layernorm.weight", ones(16));
+            t.put(p + "self_attn.q_proj.weight", random(base, jitter, noise, 16, 16));
+            t.put(p + "self_attn.k_proj.weight", random(base, jitter, noise, 8, 16));
+            t.put(p + "self_attn.v_proj.weight", random(base, jitter, noise, 8, 16));
+            t.put(p + "self_attn.o_proj.weight", random(base, jitter, noise, 16, 16));
+            t.put(p + "mlp.gate_proj.weight", random(base, jitter, noise, 24, 16));
+            t.put(p + "mlp.up_proj.weight", random(base, jitter, noise, 24, 16));
+            t.put(p + "mlp.down_proj.weight", random(base, jitter, noise, 16, 24));
+        }
+        SafetensorsWriter.writeAll(dir, t, Map.of("format", "pt"));
+        StringBuilder vocab = new StringBuilder("\"<unk>\": 0, \"<s>\": 1, \"</s>\": 2");
+        for (int i = 3; i < VOCAB; i++) {
+            vocab.append(", \"w").append(i).append("\": ").append(i);
+        }
+        Files.writeString(dir.resolve("tokenizer.json"), """
+                {"version": "1.0", "truncation": null, "padding": null,
+                 "added_tokens": [
+                  {"id": 0, "content": "<unk>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+                  {"id": 1, "content": "<s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+                  {"id": 2, "content": "</s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}],
+                 "normalizer": null, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": null, "decoder": null,
+                 "model": {"type": "WordLevel", "vocab": {%s}, "unk_token": "<unk>"}}""".formatted(vocab));
+        Files.writeString(dir.resolve("tokenizer_config.json"), """
+                {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "add_bos_token": true,
+                 "chat_template": "{% for m in messages %}{{ bos_token }}{{ m['content'] }}{% endfor %}"}""");
+        return dir;
+    }
+
+    static HostTensor random(Random base, Random jitter, float noise, int out, int in) {
+        float[] v = new float[out * in];
+        float scale = (float) (1.0 / Math.sqrt(in));
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) base.nextGaussian() * scale + noise * (float) jitter.nextGaussian();
+        }
+        return HostTensor.ofFloats(v, out, in);
+    }
+
+    static HostTensor ones(int n) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, 1f);
+        return HostTensor.ofFloats(v, n);
+    }
+
+    static List<long[]> rows() throws IOException {
+        List<long[]> out = new ArrayList<>();
+        for (JsonNode row : new ObjectMapper().readTree(ids.toFile())) {
+            long[] r = new long[row.size()];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = row.get(i).asLong();
+            }
+            out.add(r);
+        }
+        return out;
+    }
+
+    @Test
+    void klDivergenceIsZeroAgainstItselfAndPositiveAgainstAPerturbedCopy() throws IOException {
+        ModelLoader loader = new ModelLoader(new ServiceLoaderRegistry());
+        try (LoadedModel ref = loader.load(reference.toString(), DataType.FLOAT32);
+             LoadedModel same = loader.load(reference.toString(), DataType.FLOAT32);
+             LoadedModel cand = loader.load(candidate.toString(), DataType.FLOAT32)) {
+            EvalReport self = new Evaluator(4).evaluate(same, ref, rows(), "ids", null);
+            assertEquals(0.0, self.meanKld(), 1e-6);
+            assertEquals(1.0, self.top1Agreement());
+            assertEquals(0.0, self.rmsDeltaP(), 1e-6);
+            assertEquals(self.referencePerplexity(), self.perplexity(), 1e-9 * self.perplexity());
+            EvalReport other = new Evaluator(4).evaluate(cand, ref, rows(), "ids", null);
+            assertTrue(other.meanKld() > 1e-4, "perturbed weights must move the distribution: " + other.meanKld());
+            assertTrue(other.maxKld() >= other.medianKld());
+            assertNotEquals(other.perplexity(), other.referencePerplexity());
+        }
+    }
+
+    @Test
+    void paddedBatchesScoreAsSingleSequences() throws IOException {
+        try (LoadedModel ref = new ModelLoader(new ServiceLoaderRegistry()).load(reference.toString(), DataType.FLOAT32)) {
+            List<long[]> rows = rows();
+            double batched = new Evaluator(6).evaluate(ref, null, rows, "ids", null).perplexity();
+            double single = new Evaluator(1).evaluate(ref, null, rows, "ids", null).perplexity();
+            assertEquals(single, batched, 1e-5 * single, "rows of different lengths are right-padded with a mask");
+        }
+    }
+
+    @Test
+    void seededSamplingRepeatsAndGreedyIsStable() {
+        try (LoadedModel ref = new ModelLoader(new ServiceLoaderRegistry()).load(reference.toString(), DataType.FLOAT32);
+             NDManager m = ref.device().newManager()) {
+            long[] prompt = Generator.promptIds(ref.tokenizer(), "w3 w4 w5", false);
+            assertArrayEquals(new long[]{1, 3, 4, 5}, prompt);
+            assertArrayEquals(new long[]{1, 3, 4}, Generator.promptIds(ref.tokenizer(), "w3 w4", true),
+                    "chat: the rendered template carries its own BOS; encoding adds none");
+            GenerationOptions sample = new GenerationOptions(12, true, 1.5, 0, 1.0, 9);
+            long[] a = Generator.generate(ref.lm(), m, prompt, sample, Set.of());
+            long[] b = Generator.generate(ref.lm(), m, prompt, sample, Set.of());
+            assertArrayEquals(a, b);
+            assertEquals(16, a.length);
+            long[] g1 = Generator.generate(ref.lm(), m, prompt, GenerationOptions.greedy(6), Set.of());
+            long[] g2 = Generator.generate(ref.lm(), m, prompt, GenerationOptions.greedy(6), Set.of());
+            assertArrayEquals(g1, g2);
+        }
+    }
+
+    @Test
+    void evalAndGenerateCommandsRun() throws IOException {
+        Path report = tmp.resolve("out/report.json");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = JroundCli.execute(new PrintWriter(out, true), new PrintWriter(err, true), "eval", "--model",
+                candidate.toString(), "--reference", reference.toString(), "--data", ids.toString(), "--seqlen", "16",
+                "--report", report.toString());
+        assertEquals(0, code, err.toString());
+        assertTrue(out.toString().contains("mean KLD"), out.toString());
+        JsonNode json = new ObjectMapper().readTree(report.toFile());
+        assertEquals(6, json.get("sequences").asInt());
+        assertTrue(json.get("mean_kld").asDouble() > 0);
+
+        StringWriter gen = new StringWriter();
+        code = JroundCli.execute(new PrintWriter(gen, true), new PrintWriter(err, true), "generate", "--model",
+                reference.toString(), "--prompt", "w3 w4", "--max_new_tokens", "5", "--do_sample", "--seed", "4");
+        assertEquals(0, code, err.toString());
+        StringWriter again = new StringWriter();
+        JroundCli.execute(new PrintWriter(again, true), new PrintWriter(err, true), "generate", "--model",
+                reference.toString(), "--prompt", "w3 w4", "--max_new_tokens", "5", "--do_sample", "--seed", "4");
+        assertEquals(gen.toString(), again.toString());
+        assertTrue(gen.toString().startsWith("w3 w4"), gen.toString());
+
+        Path opt = Files.createDirectories(tmp.resolve("unknown"));
+        Files.writeString(opt.resolve("config.json"), "{\"model_type\": \"mamba\"}");
+        SafetensorsWriter.writeAll(opt, Map.of("x", ones(2)), Map.of());
+        StringWriter bad = new StringWriter();
+        code = JroundCli.execute(new PrintWriter(new StringWriter(), true), new PrintWriter(bad, true), "eval",
+                "--model", opt.toString(), "--data", ids.toString());
+        assertEquals(2, code);
+        assertTrue(bad.toString().contains("supported model types: llama, mistral, opt, qwen2, qwen3"), bad.toString());
+        assertFalse(bad.toString().contains("Exception"));
+    }
+}
