@@ -88,7 +88,9 @@ public final class IntDataType implements QuantDataType {
             for (int c = 0; c < cols; c++) {
                 int gi = row * perRow + c / groupSize;
                 int i = row * cols + c;
-                deq[i] = scales[gi] * (float) (codes[i] - zeros[gi]);
+                // Symmetric: scale times the signed level as rounded (a level of -0.0 keeps its sign, as the
+                // reference's s * round(x / s) does), so fake weights match the reference bit for bit.
+                deq[i] = scheme.sym() ? scales[gi] * levels[i] : scales[gi] * (float) (codes[i] - zeros[gi]);
             }
         }
         return new QuantizedLayer(spec, groupSize, codes, scales, zeros, deq, bias == null ? null : bias.clone(),
