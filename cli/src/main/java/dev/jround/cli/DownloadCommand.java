@@ -11,13 +11,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.FileSystems;
 import java.nio.file.Path;
-import java.nio.file.PathMatcher;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /**
  * {@code jround download REPO_ID}: fills the Hugging Face hub cache (the one the Python tools use) and prints
@@ -41,7 +40,7 @@ public final class DownloadCommand implements Callable<Integer> {
     @Option(names = "--repo-type", paramLabel = "TYPE", defaultValue = "model", description = "model or dataset (default: ${DEFAULT-VALUE})")
     String repoType;
 
-    @Option(names = "--include", paramLabel = "GLOB", description = "download only files matching this glob (repeatable), e.g. '*.json'")
+    @Option(names = "--include", paramLabel = "GLOB", description = "download only files matching this pattern (repeatable; '*' also matches '/'), e.g. '*.json'")
     List<String> include;
 
     @Option(names = "--all", description = "download every file of the repo")
@@ -72,8 +71,21 @@ public final class DownloadCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Shell-style patterns as huggingface_hub's allow_patterns read them: '*' and '?' also match '/'. */
     private static Predicate<String> globs(List<String> patterns) {
-        List<PathMatcher> matchers = patterns.stream().map(p -> FileSystems.getDefault().getPathMatcher("glob:" + p)).toList();
-        return file -> matchers.stream().anyMatch(m -> m.matches(Path.of(file)));
+        List<Pattern> regexes = patterns.stream().map(DownloadCommand::globToRegex).toList();
+        return file -> regexes.stream().anyMatch(r -> r.matcher(file).matches());
+    }
+
+    static Pattern globToRegex(String glob) {
+        StringBuilder re = new StringBuilder();
+        for (char c : glob.toCharArray()) {
+            switch (c) {
+                case '*' -> re.append(".*");
+                case '?' -> re.append('.');
+                default -> re.append(Pattern.quote(String.valueOf(c)));
+            }
+        }
+        return Pattern.compile(re.toString());
     }
 }
