@@ -110,7 +110,7 @@ class CalibrationReferenceTest {
         int checked = 0;
         for (JsonNode c : fixture.get("cases")) {
             String spec = c.get("spec").asText();
-            if (spec.startsWith("opencode")) {
+            if (spec.startsWith("opencode") || c.get("name").asText().startsWith("hub-")) {
                 continue;
             }
             CalibrationSet set = prepare(spec.replace("{a}", a.toString()).replace("{b}", b.toString()),
@@ -143,6 +143,39 @@ class CalibrationReferenceTest {
                 c.get("seed").asLong(), List.of(hub), Concatenation.Mode.REFERENCE);
         assertRows(c.get("input_ids"), set, "concat-opencode");
         assertTrue(set.summary().sources().get(0).resolved().contains("hub cache"));
+    }
+
+    /** Lays a file into a hub cache as huggingface_hub does: a blob, a snapshot symlink to it, refs/main. */
+    private static void cache(Path hub, String repo, String rel, Path content) throws IOException {
+        Path repoDir = hub.resolve("datasets--" + repo.replace("/", "--"));
+        Path blob = repoDir.resolve("blobs").resolve(Integer.toHexString(rel.hashCode()));
+        Files.createDirectories(blob.getParent());
+        Files.copy(content, blob);
+        Path link = repoDir.resolve("snapshots/5eed/" + rel);
+        Files.createDirectories(link.getParent());
+        Files.createSymbolicLink(link, link.getParent().relativize(blob));
+        Files.createDirectories(repoDir.resolve("refs"));
+        Files.writeString(repoDir.resolve("refs/main"), "5eed");
+    }
+
+    @Test
+    void hubDatasetsFromACacheLayoutGiveTheReferenceIds() throws IOException {
+        Path files = Path.of("..", "plugins", "dataset-hf", "src", "test", "resources", "hub-files");
+        Path hub = tmp.resolve("hf-home/hub");
+        cache(hub, "NeelNanda/pile-10k", "data/train-00000-of-00001-4746b8785c874cc7.parquet", files.resolve("pile-10k-train.parquet"));
+        cache(hub, "google-research-datasets/mbpp", "full/test-00000-of-00001.parquet", files.resolve("mbpp-test.parquet"));
+        cache(hub, "google-research-datasets/mbpp", "full/validation-00000-of-00001.parquet", files.resolve("mbpp-validation.parquet"));
+        int checked = 0;
+        for (JsonNode c : kernelFixture().get("cases")) {
+            if (!c.get("name").asText().startsWith("hub-")) {
+                continue;
+            }
+            CalibrationSet set = prepare(c.get("spec").asText(), c.get("nsamples").asInt(), c.get("seqlen").asInt(),
+                    c.get("seed").asLong(), List.of(tmp.resolve("hf-home/datasets"), hub), Concatenation.Mode.INTENDED);
+            assertRows(c.get("input_ids"), set, c.get("name").asText());
+            checked++;
+        }
+        assertEquals(2, checked);
     }
 
     @Test
