@@ -313,7 +313,8 @@ public abstract class HfExportSession implements ExportSession {
      * Tuning hyper-parameters from the options, each only when it differs from the AutoRound default (the
      * reference filters defaults the same way): amp, batch_size, enable_minmax_tuning,
      * enable_norm_bias_tuning, enable_quanted_input, gradient_accumulate_steps, iters, lr, low_gpu_mem_usage,
-     * minmax_lr, nsamples, scale_dtype, seqlen.
+     * minmax_lr, nsamples, scale_dtype, seqlen. For RTN ({@code iters} 0) only amp, low_gpu_mem_usage,
+     * scale_dtype and {@code enable_quanted_input: false} can appear, as in the reference.
      */
     protected void putTuning(ObjectNode qc) {
         Map<String, Object> o = options();
@@ -335,8 +336,16 @@ public abstract class HfExportSession implements ExportSession {
         defaults.put("scale_dtype", "torch.float16");
         defaults.put("seqlen", 2048);
         ObjectMapper m = new ObjectMapper();
+        // RTN (iters 0) has no tuning loop: the reference records none of its settings and reports
+        // enable_quanted_input false
+        boolean rtn = itersObj instanceof Number && iters == 0;
+        List<String> notForRtn = List.of("iters", "lr", "minmax_lr", "nsamples", "seqlen", "batch_size",
+                "gradient_accumulate_steps", "enable_minmax_tuning");
         for (Map.Entry<String, Object> d : defaults.entrySet()) {
-            Object v = o.get(d.getKey());
+            Object v = rtn && d.getKey().equals("enable_quanted_input") ? Boolean.FALSE : o.get(d.getKey());
+            if (rtn && notForRtn.contains(d.getKey())) {
+                continue;
+            }
             if (v == null) {
                 continue;
             }

@@ -148,6 +148,14 @@ class AutoRoundExporterTest {
         assertTrue(text.startsWith("{\n  \"bits\": 4,\n  \"data_type\": \"int\",\n  \"group_size\": 32,\n  \"sym\": true,"), text);
         Path out2 = f.export(exporter, tmp.resolve("out2"), "auto_round", Map.of("iters", 50, "lr", 0.02, "minmax_lr", 0.02), Long.MAX_VALUE);
         assertFalse(ExportAssertions.qc(out2).has("lr"), "lr = 1/iters is the default");
+        Path rtn = f.export(exporter, tmp.resolve("rtn"), "auto_round", Map.of("iters", 0, "lr", 0.005, "nsamples", 16,
+                "seqlen", 128, "batch_size", 8, "enable_quanted_input", true, "amp", false), Long.MAX_VALUE);
+        JsonNode rq = ExportAssertions.qc(rtn);
+        for (String absent : new String[]{"iters", "lr", "nsamples", "seqlen", "batch_size"}) {
+            assertFalse(rq.has(absent), absent + " is not a setting of RTN");
+        }
+        assertFalse(rq.get("enable_quanted_input").asBoolean());
+        assertFalse(rq.get("amp").asBoolean());
     }
 
     @Test

@@ -58,7 +58,8 @@ class ReferenceRepackTest {
         try (PackedCheckpoint ckpt = PackedCheckpoint.open(ref);
              SafetensorsCheckpoint source = SafetensorsCheckpoint.open(src)) {
             ExportContext ctx = new ExportContext(format, out, ModelConfig.read(src), src, source, modelOrder(ckpt),
-                    List.of("model.layers"), Map.of("amp", false, "enable_quanted_input", false, "autoround_version", "0.15.0"),
+                    List.of("model.layers"), Map.of("iters", 0, "lr", 0.005, "nsamples", 16, "seqlen", 128, "batch_size", 8,
+                    "enable_quanted_input", true, "amp", false, "dataset", "calib.jsonl", "autoround_version", "0.15.0"),
                     5_000_000_000L);
             try (ExportSession s = new AutoRoundExporter().open(ctx)) {
                 for (String m : ckpt.packedModules()) {
