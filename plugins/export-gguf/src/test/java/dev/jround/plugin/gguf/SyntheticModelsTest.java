@@ -162,6 +162,10 @@ class SyntheticModelsTest {
     void qwen3Q4KmHoldsKQuantsWithTheRightMetadataAndLoadsBack() throws Exception {
         Path model = makeModel(tmp.resolve("TinyQwen3"), "qwen3", true, false, "bytelevel", "");
         Path file = export(model, "q4_k_m", Map.of(), List.of());
+        // kept for tools/fixtures/gguf/ci-check.sh: a file with real Q4_K/Q6_K tensors and a byte-level BPE vocabulary
+        Path keep = Path.of("target", "gguf-export", "synthetic-qwen3");
+        Files.createDirectories(keep);
+        Files.copy(file, keep.resolve(file.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         try (GgufFile g = GgufFile.open(file); SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
             assertEquals("qwen3", g.getString("general.architecture", null));
             assertEquals(HIDDEN, g.getLong("qwen3.embedding_length", 0));
