@@ -409,16 +409,4 @@ public abstract class HfExportSession implements ExportSession {
             }
         }
     }
-
-    /** Names of every Linear the export plan keeps in floating point, in model order. */
-    protected List<String> floatLayers() {
-        List<String> r = new ArrayList<>();
-        for (LayerSpec s : specs.values()) {
-            if (!s.quantized()) {
-                r.add(s.name());
-            }
-        }
-        return r;
-    }
-
 }

@@ -16,9 +16,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A checkpoint seen through its Hugging Face names: {@code <m>.weight} for every packed Linear (dequantized
- * on request), every other floating tensor as float32, integer tensors unchanged; the packed parts
- * (qweight, qzeros, scales, g_idx) are hidden.
+ * A checkpoint seen through its Hugging Face names: {@code <m>.weight} for every packed Linear, dequantized
+ * to float32 on request; every other tensor as stored (memory-mapped, no heap copy: architectures read
+ * F16/BF16/F32 checkpoints anyway); the packed parts (qweight, qzeros, scales, g_idx) are hidden.
  */
 final class DequantizedStore implements TensorStore {
 
@@ -61,7 +61,7 @@ final class DequantizedStore implements TensorStore {
         if (ckpt.isPackedTensor(name)) {
             return Optional.empty();
         }
-        return ckpt.tensors().info(name).map(i -> i.dtype().isFloating() ? new TensorInfo(name, DType.F32, i.shape()) : i);
+        return ckpt.tensors().info(name);
     }
 
     @Override
@@ -75,11 +75,7 @@ final class DequantizedStore implements TensorStore {
             throw new IllegalArgumentException("tensor " + name + " is part of a packed layer; ask for " +
                     name.substring(0, name.lastIndexOf('.')) + ".weight");
         }
-        HostTensor t = ckpt.tensors().get(name);
-        if (!t.dtype().isFloating() || t.dtype() == DType.F32) {
-            return t;
-        }
-        return HostTensor.ofFloats(t.toFloats(), t.shape());
+        return ckpt.tensors().get(name);
     }
 
     @Override

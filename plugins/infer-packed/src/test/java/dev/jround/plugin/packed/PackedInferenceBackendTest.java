@@ -137,7 +137,8 @@ class PackedInferenceBackendTest {
                 }
             }
             assertArrayEquals(bias, c.weights().floats(m + ".bias"));
-            assertEquals(DType.F32, c.weights().get(m + ".bias").dtype());
+            assertEquals(DType.F16, c.weights().get(m + ".bias").dtype(), "unpacked tensors pass through as stored");
+            assertEquals(DType.F32, c.weights().info(m + ".weight").orElseThrow().dtype());
             assertArrayEquals(new float[]{1.5f, 2f}, c.weights().floats("model.norm.weight"));
             assertFalse(c.weights().contains(m + ".qweight"));
         }
