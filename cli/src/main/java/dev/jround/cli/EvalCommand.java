@@ -62,7 +62,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (limit < 0) {
             throw new InvalidInputException("--limit " + limit + " is negative", "use 0 (all) or a positive count");
         }
-        ModelLoader loader = new ModelLoader(JroundCli.registry());
+        ModelLoader loader = GenerateCommand.loader();
         var type = GenerateCommand.computeType(modelDtype);
         try (LoadedModel candidate = loader.load(model, type, device);
              LoadedModel ref = reference == null ? null : loader.load(reference, type, device)) {
@@ -77,6 +77,7 @@ public final class EvalCommand implements Callable<Integer> {
                     done -> err.printf("\r  %d/%d sequences", done, total));
             err.println();
             out.print(r.table());
+            out.flush();
             if (report != null) {
                 r.write(report);
                 err.println("report written to " + report);

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.jround.kernel.eval.GenerationOptions;
 import dev.jround.kernel.eval.Generator;
+import dev.jround.kernel.hub.ModelSource;
 import dev.jround.kernel.model.LoadedModel;
 import dev.jround.kernel.model.ModelLoader;
 import dev.jround.spi.InvalidInputException;
@@ -13,6 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Locale;
@@ -64,7 +67,7 @@ public final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         GenerationOptions options = new GenerationOptions(maxNewTokens, doSample, temperature, topK, topP, seed);
-        try (LoadedModel m = new ModelLoader(JroundCli.registry()).load(model, computeType(modelDtype), device);
+        try (LoadedModel m = loader().load(model, computeType(modelDtype), device);
              NDManager manager = m.device().newManager()) {
             long[] promptIds = Generator.promptIds(m.tokenizer(), prompt, chat);
             Set<Long> stop = new HashSet<>();
@@ -87,6 +90,14 @@ public final class GenerateCommand implements Callable<Integer> {
             spec.commandLine().getErr().printf(Locale.ROOT, "%d new tokens in %.2f s (%s)%n", generated.length, seconds, m.description());
         }
         return 0;
+    }
+
+    /** Local paths (directories and files such as .gguf) as they are; anything else through the Hugging Face hub. */
+    static ModelLoader loader() {
+        return new ModelLoader(JroundCli.registry(), arg -> {
+            Path local = Path.of(arg);
+            return Files.exists(local) ? local : ModelSource.fromEnvironment().resolve(arg);
+        });
     }
 
     static DataType computeType(String name) {

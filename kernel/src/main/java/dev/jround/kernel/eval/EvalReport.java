@@ -73,7 +73,7 @@ public record EvalReport(String model, String reference, String data, int sequen
     public String table() {
         StringBuilder head = new StringBuilder();
         StringBuilder row = new StringBuilder();
-        cell(head, row, "model", model, 28);
+        cell(head, row, "model", shortName(model), 28);
         cell(head, row, "tokens", Long.toString(tokens), 8);
         cell(head, row, "ppl", fmt("%.4f", perplexity), 11);
         if (referencePerplexity != null) {
@@ -90,6 +90,12 @@ public record EvalReport(String model, String reference, String data, int sequen
         int w = Math.max(width, Math.max(title.length(), value.length()));
         head.append(String.format(Locale.ROOT, "%-" + w + "s  ", title));
         row.append(String.format(Locale.ROOT, "%-" + w + "s  ", value));
+    }
+
+    /** The last path element (a folder or .gguf name) keeps the table narrow; the JSON has the full path. */
+    private static String shortName(String path) {
+        String p = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        return p.substring(p.lastIndexOf('/') + 1);
     }
 
     private static String fmt(String f, double v) {
