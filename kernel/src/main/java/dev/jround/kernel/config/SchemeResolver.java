@@ -1,0 +1,166 @@
+package dev.jround.kernel.config;
+
+import dev.jround.spi.InvalidInputException;
+import dev.jround.spi.quant.QuantScheme;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Preset plus overrides to the run's scheme (algorithm spec 1.2). Presets come from the caller (collected from the
+ * {@code SchemePreset} plugins), so the kernel names none.
+ */
+public final class SchemeResolver {
+
+    /** Weight format families whose trailing digits give the bit width ({@code int4}, {@code mx_fp4}, {@code fp8}). */
+    static final List<String> FAMILIES = List.of("int", "mx_fp", "fp", "nv_fp", "mx_int");
+
+    private SchemeResolver() {
+    }
+
+    /**
+     * @param presetName case-insensitive preset name ({@code W4A16} when null)
+     * @param presets    upper-case preset name to scheme
+     */
+    public static ResolvedScheme resolve(String presetName, SchemeOverrides overrides, Map<String, QuantScheme> presets) {
+        SchemeOverrides o = overrides == null ? SchemeOverrides.NONE : overrides;
+        List<String> warnings = new ArrayList<>();
+        String name = (presetName == null ? "W4A16" : presetName.strip()).toUpperCase(Locale.ROOT);
+        // 1. a double-quant data type re-bases a non-GGUF scheme on the matching GGUF k-quant preset
+        if (o.dataType() != null && o.dataType().endsWith("_dq") && !isGguf(name)) {
+            if (o.bits() == null) {
+                throw new InvalidInputException("--data_type " + o.dataType() + " needs --bits",
+                        "give --bits 2..6 with a *_dq data type, or pick a GGUF preset with --scheme");
+            }
+            name = o.bits() == 6 ? "GGUF:Q6_K" : "GGUF:Q" + o.bits() + "_K_S";
+        }
+        QuantScheme base = lookup(name, presets);
+        boolean gguf = isGguf(name);
+        QuantScheme s = base;
+        if (gguf) {
+            // 2. GGUF presets take no overrides
+            if (o.any()) {
+                warnings.add("scheme " + name + " is a GGUF preset: --bits/--group_size/--sym/--data_type overrides are ignored");
+            }
+            if (o.scaleDtype() == null && !"fp32".equals(base.scaleDtype())) {
+                s = s.withScaleDtype("fp32");
+            }
+        } else {
+            // 3. overrides on top of the preset
+            if (o.bits() != null) {
+                s = s.withBits(o.bits());
+            }
+            if (o.groupSize() != null) {
+                s = s.withGroupSize(o.groupSize());
+            }
+            if (o.sym() != null) {
+                s = s.withSym(o.sym());
+            }
+            if (o.dataType() != null) {
+                s = s.withDataType(o.dataType().strip().toLowerCase(Locale.ROOT));
+            }
+            if (o.actBits() != null) {
+                s = new QuantScheme(s.bits(), s.groupSize(), s.sym(), s.dataType(), o.actBits(), s.superBits(),
+                        s.superGroupSize(), s.scaleDtype());
+            }
+        }
+        if (o.scaleDtype() != null) {
+            s = s.withScaleDtype(normalizeScaleDtype(o.scaleDtype(), "--scale_dtype"));
+        }
+        s = reconcileBits(s, warnings);
+        validate(s, "--bits", "--group_size");
+        return new ResolvedScheme(name, s, gguf, List.copyOf(warnings));
+    }
+
+    /** Whether optimized RTN is off: the user's choice, else on for everything except int with 8-bit weights and activations >= 8. */
+    public static boolean effectiveDisableOptRtn(Boolean userChoice, QuantScheme scheme) {
+        if (userChoice != null) {
+            return userChoice;
+        }
+        return scheme.dataType().startsWith("int") && scheme.bits() >= 8 && scheme.actBits() >= 8;
+    }
+
+    static boolean isGguf(String upperName) {
+        return upperName.startsWith("GGUF:");
+    }
+
+    static QuantScheme lookup(String upperName, Map<String, QuantScheme> presets) {
+        for (Map.Entry<String, QuantScheme> e : presets.entrySet()) {
+            if (e.getKey().toUpperCase(Locale.ROOT).equals(upperName)) {
+                return e.getValue();
+            }
+        }
+        TreeSet<String> names = new TreeSet<>();
+        presets.keySet().forEach(k -> names.add(k.toUpperCase(Locale.ROOT)));
+        throw new InvalidInputException("unknown scheme '" + upperName + "'", "valid schemes: " + String.join(", ", names));
+    }
+
+    /** Bits implied by a data type's trailing digits ({@code int4} to 4), or -1. */
+    static int inferredBits(String dataType) {
+        if (dataType == null) {
+            return -1;
+        }
+        for (String family : FAMILIES) {
+            if (dataType.startsWith(family) && dataType.length() > family.length()) {
+                String rest = dataType.substring(family.length());
+                if (rest.length() >= 2 && Character.isDigit(rest.charAt(0)) && Character.isDigit(rest.charAt(1))) {
+                    return Integer.parseInt(rest.substring(0, 2));
+                }
+                if (Character.isDigit(rest.charAt(0))) {
+                    return rest.charAt(0) - '0';
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** Spec 1.2 step 5: {@code mx_fp4} becomes {@code mx_fp} with 4 bits; digits below 16 overwrite bits. */
+    static QuantScheme reconcileBits(QuantScheme s, List<String> warnings) {
+        int inferred = inferredBits(s.dataType());
+        if (inferred < 0) {
+            return s;
+        }
+        QuantScheme r = s;
+        if (inferred < 16 && inferred != s.bits()) {
+            warnings.add("data_type " + s.dataType() + " implies " + inferred + " bits; bits " + s.bits() + " replaced");
+            r = r.withBits(inferred);
+        }
+        for (String family : FAMILIES) {
+            if (r.dataType().equals(family + inferred)) {
+                r = r.withDataType(family);
+                break;
+            }
+        }
+        return r;
+    }
+
+    static void validate(QuantScheme s, String bitsFlag, String groupFlag) {
+        if (s.bits() <= 0) {
+            throw new InvalidInputException(bitsFlag + " " + s.bits() + " is invalid", "bits must be positive (2, 3, 4, 8; 16 keeps a layer unquantized)");
+        }
+        if (s.actBits() <= 0) {
+            throw new InvalidInputException("act_bits " + s.actBits() + " is invalid", "act_bits must be positive (16 = activations not quantized)");
+        }
+        if (s.groupSize() < -1) {
+            throw new InvalidInputException(groupFlag + " " + s.groupSize() + " is invalid", "group_size is -1 (per channel), 0 (per tensor) or a positive size such as 32, 64, 128");
+        }
+        if ("int".equals(s.dataType()) && s.bits() > 8 && s.bits() < 16) {
+            throw new InvalidInputException(bitsFlag + " " + s.bits() + " is not supported for integer weights", "integer weights take 2 to 8 bits, or 16 to keep full precision");
+        }
+    }
+
+    /** {@code fp16}/{@code float16}, {@code bf16}/{@code bfloat16}, {@code fp32}/{@code float32} to fp16/bf16/fp32. */
+    public static String normalizeScaleDtype(String value, String flag) {
+        String v = value.strip().toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "fp16", "float16", "half", "torch.float16" -> "fp16";
+            case "bf16", "bfloat16", "torch.bfloat16" -> "bf16";
+            case "fp32", "float32", "float", "torch.float32" -> "fp32";
+            default -> throw new InvalidInputException(flag + " '" + value + "' is not a scale dtype",
+                    "valid values: fp16, float16, bf16, bfloat16, fp32, float32");
+        };
+    }
+}

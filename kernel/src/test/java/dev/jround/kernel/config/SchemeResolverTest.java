@@ -1,0 +1,99 @@
+package dev.jround.kernel.config;
+
+import dev.jround.spi.InvalidInputException;
+import dev.jround.spi.quant.QuantScheme;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SchemeResolverTest {
+
+    static final QuantScheme Q4_K = new QuantScheme(4, 32, false, "int_asym_dq", 16, 6, 8, "fp16");
+    static final Map<String, QuantScheme> PRESETS = Map.of(
+            "W4A16", QuantScheme.intWeightOnly(4, 128, true),
+            "W2A16G32", QuantScheme.intWeightOnly(2, 32, true),
+            "W8A16", QuantScheme.intWeightOnly(8, 128, true),
+            "BF16", new QuantScheme(16, 128, true, "fp", 16, 0, 0, "fp16"),
+            "GGUF:Q4_K_S", Q4_K, "GGUF:Q4_K_M", Q4_K);
+
+    @Test
+    void presetNamesAreCaseInsensitiveAndDefaultIsW4A16() {
+        assertEquals(QuantScheme.intWeightOnly(2, 32, true), SchemeResolver.resolve("w2a16g32", null, PRESETS).scheme());
+        ResolvedScheme d = SchemeResolver.resolve(null, SchemeOverrides.NONE, PRESETS);
+        assertEquals("W4A16", d.presetName());
+        assertEquals(QuantScheme.intWeightOnly(4, 128, true), d.scheme());
+        assertFalse(d.gguf());
+    }
+
+    @Test
+    void overridesApplyOnTop() {
+        QuantScheme s = SchemeResolver.resolve("W4A16", new SchemeOverrides(3, 32, false, null, "bfloat16", null), PRESETS).scheme();
+        assertEquals(new QuantScheme(3, 32, false, "int", 16, 0, 0, "bf16"), s);
+        assertEquals(-1, SchemeResolver.resolve("W4A16", new SchemeOverrides(null, -1, null, null, null, null), PRESETS).scheme().groupSize());
+        assertEquals(0, SchemeResolver.resolve("W4A16", new SchemeOverrides(null, 0, null, null, null, null), PRESETS).scheme().groupSize());
+    }
+
+    @Test
+    void dataTypeDigitsGiveTheBits() {
+        ResolvedScheme r = SchemeResolver.resolve("W4A16", new SchemeOverrides(null, null, null, "int2", null, null), PRESETS);
+        assertEquals(2, r.scheme().bits());
+        assertEquals("int", r.scheme().dataType());
+        assertEquals(1, r.warnings().size());
+        QuantScheme mx = SchemeResolver.resolve("W4A16", new SchemeOverrides(null, 32, null, "mx_fp8", null, null), PRESETS).scheme();
+        assertEquals(8, mx.bits());
+        assertEquals("mx_fp", mx.dataType());
+        assertEquals(8, SchemeResolver.inferredBits("fp8"));
+        assertEquals(-1, SchemeResolver.inferredBits("int_sym"));
+    }
+
+    @Test
+    void badValuesNameTheFlagAndTheValidValues() {
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> SchemeResolver.resolve("W5X", null, PRESETS));
+        assertTrue(e.getMessage().contains("W5X"));
+        assertTrue(e.hint().contains("W2A16G32") && e.hint().contains("W4A16"));
+        e = assertThrows(InvalidInputException.class,
+                () -> SchemeResolver.resolve("W4A16", new SchemeOverrides(0, null, null, null, null, null), PRESETS));
+        assertTrue(e.getMessage().contains("--bits"));
+        e = assertThrows(InvalidInputException.class,
+                () -> SchemeResolver.resolve("W4A16", new SchemeOverrides(12, null, null, null, null, null), PRESETS));
+        assertTrue(e.getMessage().contains("--bits 12"));
+        e = assertThrows(InvalidInputException.class,
+                () -> SchemeResolver.resolve("W4A16", new SchemeOverrides(null, -2, null, null, null, null), PRESETS));
+        assertTrue(e.getMessage().contains("--group_size"));
+        e = assertThrows(InvalidInputException.class,
+                () -> SchemeResolver.resolve("W4A16", new SchemeOverrides(null, null, null, null, "int8", null), PRESETS));
+        assertTrue(e.getMessage().contains("--scale_dtype") && e.hint().contains("bfloat16"));
+    }
+
+    @Test
+    void ggufPresetsIgnoreOverridesAndUseFp32Scales() {
+        ResolvedScheme r = SchemeResolver.resolve("gguf:q4_k_m", new SchemeOverrides(2, 64, true, null, null, null), PRESETS);
+        assertTrue(r.gguf());
+        assertEquals(4, r.scheme().bits());
+        assertEquals(32, r.scheme().groupSize());
+        assertEquals("fp32", r.scheme().scaleDtype());
+        assertEquals(1, r.warnings().size());
+    }
+
+    @Test
+    void doubleQuantDataTypeRebasesOnTheGgufPreset() {
+        ResolvedScheme r = SchemeResolver.resolve("W4A16", new SchemeOverrides(4, null, null, "int_asym_dq", null, null), PRESETS);
+        assertEquals("GGUF:Q4_K_S", r.presetName());
+        assertTrue(r.gguf());
+        assertThrows(InvalidInputException.class,
+                () -> SchemeResolver.resolve("W4A16", new SchemeOverrides(null, null, null, "int_asym_dq", null, null), PRESETS));
+    }
+
+    @Test
+    void optRtnIsOffForW8UnlessTheUserSaysOtherwise() {
+        assertTrue(SchemeResolver.effectiveDisableOptRtn(null, PRESETS.get("W8A16")));
+        assertFalse(SchemeResolver.effectiveDisableOptRtn(null, PRESETS.get("W4A16")));
+        assertFalse(SchemeResolver.effectiveDisableOptRtn(false, PRESETS.get("W8A16")));
+        assertTrue(SchemeResolver.effectiveDisableOptRtn(true, PRESETS.get("W4A16")));
+    }
+}
