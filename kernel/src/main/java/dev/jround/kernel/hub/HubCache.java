@@ -63,6 +63,14 @@ public final class HubCache {
         }
     }
 
+    /** A branch, tag or commit; its '/'-separated parts become folders under refs/, so none may climb out. */
+    static void requireRevision(String revision) {
+        if (revision == null || revision.isEmpty() || revision.startsWith("/") || revision.contains("\\")
+                || java.util.Arrays.stream(revision.split("/", -1)).anyMatch(p -> p.isEmpty() || p.equals(".") || p.equals(".."))) {
+            throw new InvalidInputException("'" + revision + "' is not a revision", "give a branch, tag or commit, e.g. main");
+        }
+    }
+
     public Path repoFolder(RepoType type, String repoId) {
         requireRepoId(repoId);
         return root.resolve(type.folderName(repoId));
@@ -123,6 +131,7 @@ public final class HubCache {
     }
 
     private static Path refPath(Path repo, String revision) {
+        requireRevision(revision);
         Path p = repo.resolve("refs");
         for (String part : revision.split("/")) {
             p = p.resolve(part);

@@ -121,6 +121,7 @@ public final class HubClient {
     /** Lists the files of {@code revision} (a branch, tag or commit) and the commit it stands for. */
     public RepoInfo repoInfo(RepoType type, String repoId, String revision) {
         HubCache.requireRepoId(repoId);
+        HubCache.requireRevision(revision);
         requireOnline(type, repoId, revision);
         URI uri = URI.create(settings.endpoint() + "/api/" + type.plural() + "/" + repoId + "/revision/" + encode(revision));
         HttpResponse<byte[]> r = withRetries("list " + repoId, () -> send(request(uri, "GET", null), HttpResponse.BodyHandlers.ofByteArray(), true));
@@ -182,8 +183,11 @@ public final class HubClient {
         return snapshotDir(type, repoId, info.commit());
     }
 
-    /** Downloads one file of a commit into the cache (if not there yet) and returns its snapshot path. */
+    /** Downloads one file of a commit (40 hex digits) into the cache, if not there yet, and returns its snapshot path. */
     public Path downloadFile(RepoType type, String repoId, String commit, String file) {
+        if (!HubCache.COMMIT.matcher(commit).matches()) {
+            throw new IllegalArgumentException("downloadFile needs a commit hash, got '" + commit + "'; resolve revisions with repoInfo");
+        }
         validateFileName(repoId, file);
         Path pointer = cache.pointerPath(type, repoId, commit, file);
         if (Files.exists(pointer)) {
@@ -200,7 +204,7 @@ public final class HubClient {
                 try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                      FileLock ignored = lockChannel.lock()) {
                     if (!Files.isRegularFile(blob)) {
-                        fetchBlob(repoId, file, meta, blob);
+                        fetchBlob(type, repoId, commit, file, meta, blob);
                     }
                     cache.link(blob, pointer);
                 }
@@ -283,11 +287,16 @@ public final class HubClient {
         return new FileMeta(etag, size, location, h.firstValue("X-Repo-Commit").orElse(commit));
     }
 
-    private void fetchBlob(String repoId, String file, FileMeta meta, Path blob) throws IOException {
+    private void fetchBlob(RepoType type, String repoId, String commit, String file, FileMeta meta, Path blob) throws IOException {
         Path incomplete = blob.resolveSibling(blob.getFileName() + ".incomplete");
         IOException last = null;
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
             try {
+                if (attempt > 1 && !meta.location().equals(resolveUri(type, repoId, commit, file))) {
+                    // signed storage URLs expire: ask the Hub for a fresh one, keeping the ETag we verify against
+                    FileMeta fresh = metadata(type, repoId, commit, file);
+                    meta = new FileMeta(meta.etag(), meta.size(), fresh.location(), meta.commit());
+                }
                 transfer(file, meta, incomplete);
                 last = null;
                 break;
@@ -345,8 +354,10 @@ public final class HubClient {
                 return;           // nothing left to send: the verification decides whether the file is whole
             } else {
                 String text = new String(body.readNBytes(4096), StandardCharsets.UTF_8);
-                if (status >= 500 || status == 429) {
-                    throw new IOException("HTTP " + status + " fetching " + file);
+                boolean storageRefused = !sameHost(r.uri(), settings.endpoint()) && (status == 401 || status == 403 || status == 410);
+                if (status >= 500 || status == 429 || storageRefused) {
+                    // busy, or an expired signed URL: worth another attempt (with a fresh URL)
+                    throw new IOException("HTTP " + status + " fetching " + file + " from " + r.uri().getHost());
                 }
                 throw new JroundException("HTTP " + status + " fetching " + file + " from " + meta.location().getHost() + ": "
                         + text.lines().findFirst().orElse(""), "check HF_TOKEN for gated or private repos");

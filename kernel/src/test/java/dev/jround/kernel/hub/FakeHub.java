@@ -56,6 +56,7 @@ final class FakeHub implements AutoCloseable {
     final Set<String> interruptOnce = ConcurrentHashMap.newKeySet();
     final Set<String> corrupt = ConcurrentHashMap.newKeySet();
     final Set<String> stallOnce = ConcurrentHashMap.newKeySet();
+    final Set<String> expireOnce = ConcurrentHashMap.newKeySet();
     volatile boolean ignoreRange;
 
     FakeHub() throws IOException {
@@ -184,6 +185,10 @@ final class FakeHub implements AutoCloseable {
         byte[] content = blobs.get(sha);
         if (content == null) {
             error(ex, 404, null, "no such blob");
+            return;
+        }
+        if (expireOnce.remove(sha)) {
+            error(ex, 403, null, "Request has expired");
             return;
         }
         if (corrupt.contains(sha)) {

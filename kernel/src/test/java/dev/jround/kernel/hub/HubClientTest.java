@@ -155,6 +155,15 @@ class HubClientTest {
     }
 
     @Test
+    void expiredStorageUrlIsRenewed() throws IOException {
+        hub.expireOnce.add(shard2.etag());
+        Path snapshot = client(settings()).downloadModel(REPO, null);
+        assertEquals(2, hub.requestsTo("/cdn/" + shard2.etag()).size());
+        assertEquals(2, hub.requestsTo("/" + REPO + "/resolve/" + COMMIT + "/" + shard2.name()).size(), "a fresh URL was asked for");
+        assertArrayEquals(shard2.content(), Files.readAllBytes(snapshot.resolve(shard2.name())));
+    }
+
+    @Test
     void partialFileOfAnEarlierRunIsResumed() throws IOException {
         Path incomplete = repoFolder().resolve("blobs").resolve(shard1.etag() + ".incomplete");
         Files.createDirectories(incomplete.getParent());
@@ -215,6 +224,7 @@ class HubClientTest {
         assertTrue(gated.getMessage().contains("gated"), gated.getMessage());
         assertTrue(Files.exists(client(settings().withToken("hf_ok")).downloadModel("acme/gated", null).resolve("config.json")));
         assertThrows(InvalidInputException.class, () -> c.downloadModel("not a repo", null));
+        assertThrows(InvalidInputException.class, () -> c.downloadModel(REPO, "../../escape"));
     }
 
     @Test
