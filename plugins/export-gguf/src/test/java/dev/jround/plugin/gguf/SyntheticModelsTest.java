@@ -101,8 +101,10 @@ class SyntheticModelsTest {
     /** A GPT-2 style tokenizer.json: 256 byte symbols, a few merges, three special tokens at the end. */
     static void byteLevelTokenizer(Path dir) throws Exception {
         StringBuilder vocab = new StringBuilder();
+        String[] byteSymbols = gpt2ByteSymbols();
         for (int i = 0; i < 256; i++) {
-            vocab.append(i == 0 ? "" : ",").append('"').append(String.format("b%03d", i)).append("\":").append(i);
+            String sym = byteSymbols[i].replace("\\", "\\\\").replace("\"", "\\\"");
+            vocab.append(i == 0 ? "" : ",").append('"').append(sym).append("\":").append(i);
         }
         vocab.append(",\"\u0120t\":256,\"he\":257,\"\u0120the\":258");
         String added = "[{\"id\":297,\"content\":\"<|endoftext|>\",\"special\":true},"
@@ -114,6 +116,17 @@ class SyntheticModelsTest {
         Files.writeString(dir.resolve("tokenizer.json"), tj);
         Files.writeString(dir.resolve("tokenizer_config.json"), "{\"eos_token\":\"<|im_end|>\",\"pad_token\":\"<|endoftext|>\","
                 + "\"bos_token\":null,\"add_bos_token\":false,\"chat_template\":\"{% for m in messages %}{{ m.content }}{% endfor %}\"}");
+    }
+
+    /** GPT-2's byte-to-unicode table: printable bytes stand for themselves, the others map to U+0100 upwards. */
+    static String[] gpt2ByteSymbols() {
+        String[] out = new String[256];
+        int n = 0;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            out[b] = new String(Character.toChars(printable ? b : 256 + n++));
+        }
+        return out;
     }
 
     /** A SentencePiece ModelProto with four pieces, and an added special token in tokenizer_config.json. */
@@ -166,6 +179,10 @@ class SyntheticModelsTest {
         Path keep = Path.of("target", "gguf-export", "synthetic-qwen3");
         Files.createDirectories(keep);
         Files.copy(file, keep.resolve(file.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.createDirectories(keep.resolve("model"));
+        for (String f : new String[]{"config.json", "model.safetensors"}) {
+            Files.copy(model.resolve(f), keep.resolve("model").resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         try (GgufFile g = GgufFile.open(file); SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
             assertEquals("qwen3", g.getString("general.architecture", null));
             assertEquals(HIDDEN, g.getLong("qwen3.embedding_length", 0));
@@ -182,6 +199,8 @@ class SyntheticModelsTest {
             assertEquals("<|im_end|>", tokens.get(299));
             List<?> types = g.get("tokenizer.ggml.token_type").list();
             assertEquals(1L, types.get(0));
+            assertEquals("\u0100", tokens.get(0));
+            assertEquals("\u010a", tokens.get(10));
             assertEquals(5L, types.get(259));
             assertEquals(4L, types.get(296));
             assertEquals(3L, types.get(299));
