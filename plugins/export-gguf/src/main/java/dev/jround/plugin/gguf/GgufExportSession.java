@@ -149,6 +149,11 @@ final class GgufExportSession implements ExportSession {
             data = LegacyReencoder.encode(type, layer, ph);
         }
         if (data == null) {
+            if (blockType != null && ctx.source().contains(hf)) {
+                // the GGUF data type's plain/optimized RTN for another type than the mix wants here: AutoRound would
+                // have quantized this tensor straight to the mix's type, so start again from the source weights
+                w = ctx.source().floats(hf);
+            }
             if (ph > 0) {
                 w = GgufNames.permuteForLlama(w, rows, cols, ph);
             }

@@ -55,6 +55,8 @@ class GgufDataTypeTest {
         Path out = tmp.resolve("out");
         QuantizedLayer q;
         QuantizedLayer gate;
+        QuantizedLayer vProj;
+        byte[] vExpected;
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
             q = dt.quantize(new LayerSpec("model.layers.0.self_attn.q_proj", 256, 256, q4k, 0, false, "t"),
                     src.floats("model.layers.0.self_attn.q_proj.weight"), null, null, null, null, imatrix, true);
@@ -64,9 +66,14 @@ class GgufDataTypeTest {
             assertTrue(RoundTripTest.relError(src.floats("model.layers.0.self_attn.q_proj.weight"), q.dequantized()) < 0.12);
             ExportContext ctx = new ExportContext("gguf:q4_k_m", out, ModelConfig.read(model), model, src, List.of(),
                     List.of("model.layers"), Map.of(), Long.MAX_VALUE);
+            // attn_v of layer 1 gets Q6_K under q4_k_m (use_more_bits): a Q4_K layer is re-encoded from the source
+            vProj = dt.quantize(new LayerSpec("model.layers.1.self_attn.v_proj", 256, 128, q4k, 1, false, "t"),
+                    src.floats("model.layers.1.self_attn.v_proj.weight"), null, null, null, null, imatrix, true);
+            vExpected = AutoRoundGgufRtn.quantize(GgmlType.Q6_K, src.floats("model.layers.1.self_attn.v_proj.weight"), 128, 256, null);
             try (ExportSession s = new GgufExporter().open(ctx)) {
                 s.addQuantized(q);
                 s.addQuantized(gate);
+                s.addQuantized(vProj);
                 s.finish();
             }
         }
@@ -81,6 +88,8 @@ class GgufDataTypeTest {
                     java.util.Arrays.toString(g.rawBytes(g.tensor("blk.0.attn_q.weight"))));
             org.junit.jupiter.api.Assertions.assertArrayEquals((byte[]) gate.extra().get(GgufDataType.EXTRA_BLOCKS),
                     g.rawBytes(g.tensor("blk.1.ffn_gate.weight")));
+            assertEquals(GgmlType.Q6_K, g.tensor("blk.1.attn_v.weight").type());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(vExpected, g.rawBytes(g.tensor("blk.1.attn_v.weight")));
         }
         try (var ck = new GgufInferenceBackend().load(file)) {
             CodecFixtureTest.assertBitsEqual(q.dequantized(), ck.weights().floats("model.layers.0.self_attn.q_proj"
