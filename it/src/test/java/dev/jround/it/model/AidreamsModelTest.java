@@ -136,6 +136,29 @@ class AidreamsModelTest {
     }
 
     @Test
+    void evalCommandReadsAQuantizedCheckpointThroughAnInferenceBackend() throws java.io.IOException {
+        Path exports = model.resolveSibling("aidreams260K-reference-exports");
+        Path packed = exports.resolve("auto_round_w4g32sym");
+        assumeTrue(Files.isDirectory(packed), "reference exports absent");
+        Path report = Files.createTempFile("eval", ".json");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        // the packed export dequantizes bit for bit to the fake one: identical distributions
+        int code = JroundCli.execute(new PrintWriter(out, true), new PrintWriter(err, true), "eval", "--model",
+                packed.toString(), "--reference", exports.resolve("fake_w4g32sym").toString(), "--data",
+                model.resolve("calib_ids.json").toString(), "--seqlen", "128", "--limit", "16", "--batch_size", "16",
+                "--report", report.toString());
+        assertEquals(0, code, err.toString());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(report.toFile());
+        assertEquals(0.0, json.get("mean_kld").asDouble(), 1e-9);
+        assertEquals(1.0, json.get("top1_agreement").asDouble());
+        assertEquals(json.get("reference_perplexity").asDouble(), json.get("perplexity").asDouble(), 1e-9);
+        assertTrue(Files.readString(packed.resolve("config.json")).contains("quantization_config"),
+                "the candidate is a packed checkpoint, read through the inference backend");
+        Files.deleteIfExists(report);
+    }
+
+    @Test
     void generateCommandPrintsTheTransformersContinuation() {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
