@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -185,6 +186,25 @@ class GoldenLogitsTest {
             NDArray grad = scaled.getGradient();
             assertNotNull(grad);
             assertTrue(grad.abs().sum().getFloat() > 0, "replaced weight must receive a gradient");
+        }
+    }
+
+    @Test
+    void bfloat16RoundingMatchesRoundToNearestEven() {
+        java.util.Random r = new java.util.Random(3);
+        float[] v = new float[20000];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(9) - 4));
+        }
+        // exact halfway cases: ties go to the even bfloat16 neighbour
+        v[0] = Float.intBitsToFloat(0x3F808000);
+        v[1] = Float.intBitsToFloat(0x3F818000);
+        v[2] = Float.intBitsToFloat(0xBF808000);
+        float[] expected = HostTensor.ofFloats(v, dev.jround.spi.tensor.DType.BF16, v.length).toFloats();
+        try (NDManager m = NDManager.newBaseManager()) {
+            float[] ours = dev.jround.spi.model.ModelTensors.roundToBfloat16(m.create(v)).toFloatArray();
+            assertEquals(1.0f, ours[0]);
+            assertArrayEquals(expected, ours);
         }
     }
 
