@@ -165,6 +165,8 @@ class CalibrationReferenceTest {
         cache(hub, "NeelNanda/pile-10k", "data/train-00000-of-00001-4746b8785c874cc7.parquet", files.resolve("pile-10k-train.parquet"));
         cache(hub, "google-research-datasets/mbpp", "full/test-00000-of-00001.parquet", files.resolve("mbpp-test.parquet"));
         cache(hub, "google-research-datasets/mbpp", "full/validation-00000-of-00001.parquet", files.resolve("mbpp-validation.parquet"));
+        cache(hub, "BAAI/CCI3-HQ", "data/part_000000.parquet", files.resolve("cci3-part0.parquet"));
+        cache(hub, "BAAI/CCI3-HQ", "data/part_000001.parquet", files.resolve("cci3-part1.parquet"));
         int checked = 0;
         for (JsonNode c : kernelFixture().get("cases")) {
             if (!c.get("name").asText().startsWith("hub-")) {
@@ -175,7 +177,7 @@ class CalibrationReferenceTest {
             assertRows(c.get("input_ids"), set, c.get("name").asText());
             checked++;
         }
-        assertEquals(2, checked);
+        assertEquals(3, checked);
     }
 
     @Test

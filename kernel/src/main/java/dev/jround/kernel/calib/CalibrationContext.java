@@ -84,6 +84,11 @@ public final class CalibrationContext implements DatasetContext {
     }
 
     @Override
+    public int[] streamingShuffleOrder(int[] shardSizes, int bufferSize, long seed, int limit) {
+        return StreamingShuffle.order(shardSizes, bufferSize, seed, limit);
+    }
+
+    @Override
     public void info(String line) {
         log.accept(line);
     }

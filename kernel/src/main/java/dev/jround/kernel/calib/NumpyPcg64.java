@@ -159,15 +159,49 @@ public final class NumpyPcg64 {
         return value;
     }
 
-    /** {@code Generator.permutation(n)}: shuffle of {@code arange(n)}, swapping i with random_interval(i) from the end. */
-    public int[] permutation(int n) {
-        int[] values = PythonRandom.identity(n);
-        for (int i = n - 1; i > 0; i--) {
+    /**
+     * {@code Generator.integers(0, high, size=count)} (int64, Lemire's bounded method over 32-bit draws,
+     * as NumPy uses for ranges below 2^32).
+     */
+    public long[] integers(long high, int count) {
+        if (high <= 0 || high > 0xffffffffL) {
+            throw new IllegalArgumentException("high must be in 1..2^32-1: " + high);
+        }
+        long rng = high - 1;
+        long[] out = new long[count];
+        if (rng == 0) {
+            return out;
+        }
+        long rngExcl = high;
+        for (int i = 0; i < count; i++) {
+            long m = nextUint32() * rngExcl;
+            long leftover = m & 0xffffffffL;
+            if (leftover < rngExcl) {
+                long threshold = (0xffffffffL - rng) % rngExcl;
+                while (leftover < threshold) {
+                    m = nextUint32() * rngExcl;
+                    leftover = m & 0xffffffffL;
+                }
+            }
+            out[i] = m >>> 32;
+        }
+        return out;
+    }
+
+    /** In-place {@code Generator.shuffle} of a list: swap i with random_interval(i), i from the end down to 1. */
+    void shuffle(int[] values) {
+        for (int i = values.length - 1; i > 0; i--) {
             int j = (int) randomInterval(i);
             int t = values[i];
             values[i] = values[j];
             values[j] = t;
         }
+    }
+
+    /** {@code Generator.permutation(n)}: shuffle of {@code arange(n)}, swapping i with random_interval(i) from the end. */
+    public int[] permutation(int n) {
+        int[] values = PythonRandom.identity(n);
+        shuffle(values);
         return values;
     }
 

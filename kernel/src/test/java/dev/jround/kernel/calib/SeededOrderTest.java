@@ -26,6 +26,29 @@ class SeededOrderTest {
     }
 
     @Test
+    void streamingShuffleMatchesIterableDatasetShuffle() throws Exception {
+        JsonNode f;
+        try (var in = SeededOrderTest.class.getResourceAsStream("/calib/streaming-shuffle.json")) {
+            f = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in);
+        }
+        int bufferSize = f.get("buffer_size").asInt();
+        for (JsonNode c : f.get("cases")) {
+            int n = c.get("n").asInt();
+            int shards = c.get("shards").asInt();
+            // datasets splits n rows into contiguous shards, the first n % shards one row longer
+            int[] sizes = new int[shards];
+            for (int k = 0; k < shards; k++) {
+                sizes[k] = n / shards + (k < n % shards ? 1 : 0);
+            }
+            int[] expected = ReferenceFixture.ints(c.get("order"));
+            String what = "n " + n + " shards " + shards + " seed " + c.get("seed").asLong();
+            assertArrayEquals(expected, StreamingShuffle.order(sizes, bufferSize, c.get("seed").asLong(), Integer.MAX_VALUE), what);
+            int[] prefix = StreamingShuffle.order(sizes, bufferSize, c.get("seed").asLong(), 100);
+            assertArrayEquals(java.util.Arrays.copyOf(expected, Math.min(100, n)), prefix, what + " take(100)");
+        }
+    }
+
+    @Test
     void mersenneTwisterFirstOutputsForSeed42() {
         // random.Random(42).getrandbits(32) three times
         PythonRandom r = new PythonRandom(42);

@@ -50,6 +50,16 @@ public interface DatasetContext {
                 "run through the kernel's calibration pipeline");
     }
 
+    /**
+     * Order Hugging Face {@code IterableDataset.shuffle(seed, buffer_size)} gives a streamed dataset whose
+     * shards (data files, in name order) hold {@code shardSizes} rows: indices into the shards' rows laid end
+     * to end, at most {@code limit} of them (the reference's {@code take(limit)}).
+     */
+    default int[] streamingShuffleOrder(int[] shardSizes, int bufferSize, long seed, int limit) {
+        throw new UnsupportedFeatureException("this dataset context cannot reproduce the streaming shuffle",
+                "run through the kernel's calibration pipeline");
+    }
+
     /** One informational line for the user (which file was read, what fell back to what). */
     default void info(String line) {
     }

@@ -125,17 +125,19 @@ public final class HfDatasetProvider implements DatasetProvider {
                             || d.defaultSplits().size() == 1), maxFiles);
             where = "downloaded";
         }
-        int cap = d.cap() > 0 ? d.cap() : Integer.MAX_VALUE;
-        List<Map<String, Object>> rows = new ArrayList<>();
         List<String> used = new ArrayList<>();
         for (String split : splits) {
-            for (String f : HubCache.splitFiles(HubCache.dataFiles(snapshot), split, d.pathHints().get(split),
-                    d.defaultSplits().size() == 1)) {
-                if (rows.size() >= cap) {
-                    break;
-                }
-                used.add(f);
-                rows.addAll(readRows(snapshot.resolve(f), d.columns(), cap - rows.size()));
+            used.addAll(HubCache.splitFiles(HubCache.dataFiles(snapshot), split, d.pathHints().get(split),
+                    d.defaultSplits().size() == 1));
+        }
+        List<Map<String, Object>> rows;
+        if (d.sampling() == NamedDataset.Sampling.STREAMING) {
+            // the reference streams shuffle(seed).take(cap): read only the rows that order reaches, in that order
+            rows = streamedRows(snapshot, used, d, ctx);
+        } else {
+            rows = new ArrayList<>();
+            for (String f : used) {
+                rows.addAll(readRows(snapshot.resolve(f), d.columns(), Integer.MAX_VALUE));
             }
         }
         if (d.fullName().equals("codeparrot/github-code-clean") && !rows.isEmpty() && rows.get(0).containsKey("license")) {
@@ -157,9 +159,10 @@ public final class HfDatasetProvider implements DatasetProvider {
         List<CalibrationRecord> ordered = switch (d.sampling()) {
             case PERMUTATION -> reorder(records, ctx.numpyPermutation(records.size(), ctx.seed()));
             case STREAMING -> {
-                notes.add("streamed dataset: order is a seeded permutation of the first " + records.size()
-                        + " cached rows, not the reference's shuffle buffer");
-                yield reorder(records, ctx.numpyPermutation(records.size(), ctx.seed()));
+                if (where.equals("downloaded")) {
+                    notes.add("only the first data file was downloaded: the stream order matches the reference only when the cache holds every file of the split");
+                }
+                yield records;
             }
             case PYTHON_SHUFFLE -> reorder(records, ctx.pythonShuffleOrder(records.size(), ctx.seed()));
         };
@@ -184,6 +187,55 @@ public final class HfDatasetProvider implements DatasetProvider {
         String source = d.fullName() + " (" + where + ", " + String.join("+", splits) + ", " + used.size() + " file"
                 + (used.size() == 1 ? "" : "s") + ", " + records.size() + " rows) " + snapshot;
         return new Loaded(source, ordered, concat, chat, notes);
+    }
+
+    /** Shuffle buffer of the streaming reference, shards = data files in name order. */
+    private static final int SHUFFLE_BUFFER = 1000;
+
+    private static List<Map<String, Object>> streamedRows(Path snapshot, List<String> files, NamedDataset d, DatasetContext ctx) {
+        int[] sizes = new int[files.size()];
+        List<List<Map<String, Object>>> jsonRows = new ArrayList<>();
+        for (int i = 0; i < files.size(); i++) {
+            Path f = snapshot.resolve(files.get(i));
+            List<Map<String, Object>> loaded = null;
+            if (f.getFileName().toString().endsWith(".parquet")) {
+                try {
+                    sizes[i] = (int) Math.min(Integer.MAX_VALUE, ParquetRows.rowCount(f));
+                } catch (IOException | RuntimeException e) {
+                    throw new CorruptInputException(f + ": not a readable Parquet file: " + e.getMessage(),
+                            "delete the cache entry so it is downloaded again", e);
+                }
+            } else {
+                loaded = readRows(f, d.columns(), Integer.MAX_VALUE);
+                sizes[i] = loaded.size();
+            }
+            jsonRows.add(loaded);
+        }
+        int[] order = ctx.streamingShuffleOrder(sizes, SHUFFLE_BUFFER, ctx.seed(), d.cap());
+        int[] start = new int[sizes.length + 1];
+        for (int i = 0; i < sizes.length; i++) {
+            start[i + 1] = start[i] + sizes[i];
+        }
+        int[] need = new int[sizes.length];
+        int[] shardOf = new int[order.length];
+        for (int k = 0; k < order.length; k++) {
+            int shard = 0;
+            while (order[k] >= start[shard + 1]) {
+                shard++;
+            }
+            shardOf[k] = shard;
+            need[shard] = Math.max(need[shard], order[k] - start[shard] + 1);
+        }
+        List<List<Map<String, Object>>> shardRows = new ArrayList<>();
+        for (int i = 0; i < sizes.length; i++) {
+            shardRows.add(need[i] == 0 ? List.of() : jsonRows.get(i) != null ? jsonRows.get(i)
+                    : readRows(snapshot.resolve(files.get(i)), d.columns(), need[i]));
+        }
+        List<Map<String, Object>> out = new ArrayList<>(order.length);
+        for (int k = 0; k < order.length; k++) {
+            out.add(shardRows.get(shardOf[k]).get(order[k] - start[shardOf[k]]));
+        }
+        return out;
     }
 
     private static List<CalibrationRecord> reorder(List<CalibrationRecord> in, int[] order) {

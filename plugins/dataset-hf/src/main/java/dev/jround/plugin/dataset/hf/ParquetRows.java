@@ -60,6 +60,13 @@ final class ParquetRows {
         return rows;
     }
 
+    /** Number of rows, from the footer. */
+    static long rowCount(Path file) throws IOException {
+        try (ParquetFileReader reader = ParquetFileReader.open(ParquetReader.makeInputFile(file.toFile()))) {
+            return reader.getRecordCount();
+        }
+    }
+
     /** Top-level column names of a file. */
     static List<String> columns(Path file) throws IOException {
         try (ParquetFileReader reader = ParquetFileReader.open(ParquetReader.makeInputFile(file.toFile()))) {

@@ -88,6 +88,13 @@ class HfDatasetProviderTest {
         }
 
         @Override
+        public int[] streamingShuffleOrder(int[] shardSizes, int bufferSize, long seed, int limit) {
+            calls.add("stream:" + java.util.Arrays.toString(shardSizes) + " buffer " + bufferSize + " take " + limit);
+            int n = java.util.Arrays.stream(shardSizes).sum();
+            return java.util.Arrays.copyOf(reversed(n), Math.min(n, limit));
+        }
+
+        @Override
         public int[] pythonShuffleOrder(int n, long seed) {
             calls.add("python:" + n);
             return reversed(n);
@@ -179,6 +186,20 @@ class HfDatasetProviderTest {
         assertFalse(loaded.applyChatTemplate());
         assertEquals(List.of(Map.of("role", "user", "content", "Hi. "), Map.of("role", "assistant", "content", "Hello!")),
                 loaded.records().get(0).messages());
+    }
+
+    @Test
+    void streamedDatasetsReadOnlyTheRowsTheStreamOrderReaches() throws Exception {
+        Path hub = tmp.resolve("hub");
+        cache(hub, "BAAI/CCI3-HQ", "c1", "data/part_000000.parquet", fixture("pile-10k-train.parquet"));
+        cache(hub, "BAAI/CCI3-HQ", "c1", "data/part_000001.parquet", fixture("mbpp-test.parquet"));
+        Ctx ctx = new Ctx(List.of(hub), false);
+        DatasetProvider.Loaded loaded = new HfDatasetProvider(Map.of()).open("CCI3-HQ", Map.of(), ctx);
+        assertEquals(List.of("stream:[20, 6] buffer 1000 take 10000"), ctx.calls);
+        List<String> texts = loaded.records().stream().map(CalibrationRecord::text).toList();
+        assertEquals(26, texts.size());
+        assertEquals("Write a function number 5.", texts.get(0), "last row of the second file first (reversed order)");
+        assertTrue(texts.get(25).startsWith("pile document 0 "));
     }
 
     @Test
