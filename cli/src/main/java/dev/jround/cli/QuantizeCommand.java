@@ -210,7 +210,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         r.quantLmHead = quantLmHead;
         if (layerConfig != null) {
-            r.layerConfig = LayerConfigText.parse(layerConfig);
+            r.layerConfig = dev.jround.kernel.config.LayerConfigParser.parse(layerConfig);
         }
         r.toQuantBlockNames = toQuantBlockNames;
         r.dataset = dataset;

@@ -72,7 +72,7 @@ public final class QuantizationJob {
         JobModel model = JobModel.open(registry, r);
         try (model) {
             CausalLM lm = model.lm();
-            SchemeSetup setup = SchemeSetup.resolve(registry, r, lm, model.config());
+            SchemeSetup setup = SchemeSetup.resolve(registry, r, lm, model.config(), progress);
             List<LayerSpec> specs = setup.layers();
             // Refuse impossible combinations before any work (the exporter's own reasons).
             for (int i = 0; i < exporters.size(); i++) {

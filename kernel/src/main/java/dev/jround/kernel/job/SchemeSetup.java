@@ -1,79 +1,63 @@
 package dev.jround.kernel.job;
 
+import dev.jround.kernel.config.ConfigTable;
+import dev.jround.kernel.config.LayerConfigResolver;
+import dev.jround.kernel.config.ResolvedScheme;
+import dev.jround.kernel.config.SchemeOverrides;
+import dev.jround.kernel.config.SchemeResolver;
 import dev.jround.kernel.registry.PluginRegistry;
-import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.model.CausalLM;
-import dev.jround.spi.model.LinearInfo;
 import dev.jround.spi.model.ModelConfig;
 import dev.jround.spi.quant.LayerSpec;
+import dev.jround.spi.quant.ProgressListener;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.SchemePreset;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The run's resolved scheme and per-layer specs.
+ * The run's resolved scheme and per-layer specs, from the kernel's scheme and layer-config resolution
+ * over the presets that {@link SchemePreset} plugins contribute.
  *
- * @param scheme       the base scheme after preset and overrides
- * @param presetName   the preset it came from
- * @param ggufKQuant   whether the scheme is a GGUF k-quant
- * @param layers       one spec per linear layer, in model order
+ * @param scheme        the base scheme after preset and overrides
+ * @param presetName    the preset it came from
+ * @param ggufKQuant    whether the scheme is a GGUF k-quant preset
+ * @param layers        one spec per linear layer, in model order (blocks, then lm_head)
  * @param blockPrefixes checkpoint prefixes of the block groups (e.g. {@code model.layers})
  */
 public record SchemeSetup(QuantScheme scheme, String presetName, boolean ggufKQuant, List<LayerSpec> layers,
                           List<String> blockPrefixes) {
 
-    static SchemeSetup resolve(PluginRegistry registry, QuantizeRequest r, CausalLM lm, ModelConfig config) {
+    static SchemeSetup resolve(PluginRegistry registry, QuantizeRequest r, CausalLM lm, ModelConfig config,
+                               ProgressListener progress) {
         Map<String, QuantScheme> presets = new TreeMap<>();
         for (SchemePreset p : registry.all(SchemePreset.class)) {
             p.presets().forEach((k, v) -> presets.put(k.toUpperCase(Locale.ROOT), v));
         }
-        String name = r.scheme == null ? "W4A16" : r.scheme.toUpperCase(Locale.ROOT);
-        QuantScheme base = presets.get(name);
-        if (base == null) {
-            throw new InvalidInputException("unknown scheme '" + r.scheme + "'", "valid schemes: " + String.join(", ", presets.keySet()));
-        }
-        QuantScheme s = base;
-        if (r.bits != null) {
-            s = s.withBits(r.bits);
-        }
-        if (r.groupSize != null) {
-            s = s.withGroupSize(r.groupSize);
-        }
-        if (r.sym != null) {
-            s = s.withSym(r.sym);
-        }
-        if (r.dataType != null) {
-            s = s.withDataType(r.dataType);
-        }
-        if (r.scaleDtype != null) {
-            s = s.withScaleDtype(r.scaleDtype);
-        }
-        List<LayerSpec> layers = new ArrayList<>();
-        for (int b = 0; b < lm.numBlocks(); b++) {
-            for (LinearInfo li : lm.blockLinears(b)) {
-                boolean divisible = li.inFeatures() % 32 == 0 && li.outFeatures() % 32 == 0;
-                QuantScheme ls = divisible ? s : QuantScheme.FULL_PRECISION;
-                layers.add(new LayerSpec(li.name(), li.inFeatures(), li.outFeatures(), ls, b, !divisible,
-                        divisible ? "scheme " + name : "shape not divisible by 32"));
+        // A GGUF format names its own preset (GGUF:Q4_K_M); the format wins over --scheme, as in AutoRound.
+        String presetName = r.scheme;
+        for (String f : r.formats) {
+            String key = f.toUpperCase(Locale.ROOT);
+            if (key.startsWith("GGUF:") && presets.containsKey(key)) {
+                presetName = key;
             }
         }
-        LinearInfo head = lm.lmHead();
-        layers.add(new LayerSpec(head.name(), head.inFeatures(), head.outFeatures(), QuantScheme.FULL_PRECISION, -1, false, "lm_head"));
+        ResolvedScheme base = SchemeResolver.resolve(presetName,
+                new SchemeOverrides(r.bits, r.groupSize, r.sym, r.dataType, r.scaleDtype, null), presets);
+        base.warnings().forEach(progress::message);
+        LayerConfigResolver.Resolution res = LayerConfigResolver.resolve(lm, base, r.layerConfig, r.ignoreLayers,
+                r.quantLmHead, presets);
+        res.warnings().forEach(progress::message);
         String prefix = lm.blockName(0).replaceAll("\\.\\d+$", "");
-        return new SchemeSetup(s, name, false, layers, List.of(prefix));
+        boolean kQuant = base.gguf() && base.presetName().contains("_K");
+        return new SchemeSetup(base.scheme(), base.presetName(), kQuant, res.layers(), List.of(prefix));
     }
 
     /** The --print_config table. */
     String table() {
-        StringBuilder sb = new StringBuilder("layer configuration:\n");
-        for (LayerSpec l : layers) {
-            sb.append(String.format(Locale.ROOT, "  %-48s %-28s %s%n", l.name(), l.scheme(), l.reason()));
-        }
-        return sb.toString();
+        return ConfigTable.render(layers);
     }
 }
