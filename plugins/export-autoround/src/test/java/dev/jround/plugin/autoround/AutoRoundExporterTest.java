@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
-import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.tensor.DType;
-import dev.jround.spi.tensor.HostTensor;
 import dev.jround.spi.tensor.SafetensorsCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +18,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Function;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
