@@ -61,6 +61,8 @@ public final class JroundCli implements Runnable {
 
     static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new JroundCli());
+        // The auto-round* launchers name themselves, so usage and errors say what the user typed.
+        cl.setCommandName(System.getProperty("jround.program", "jround"));
         for (Class<?> c : SUBCOMMANDS) {
             cl.addSubcommand(c);
         }
