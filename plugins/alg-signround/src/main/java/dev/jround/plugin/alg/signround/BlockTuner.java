@@ -108,7 +108,7 @@ final class BlockTuner {
             }
             int n = job.inputs() == null ? 0 : job.inputs().size();
             if (layers.isEmpty() || o.iters() <= 0 || n == 0) {
-                return new BlockResult(finish(layers, false), Double.NaN, Double.NaN, -1);
+                return new BlockResult(finish(layers, false, false), Double.NaN, Double.NaN, -1);
             }
             return tune(job, layers, adam, paramManager, progress);
         }
@@ -240,7 +240,7 @@ final class BlockTuner {
                 }
             }
         }
-        List<QuantizedLayer> out = finish(layers, haveBest);
+        List<QuantizedLayer> out = finish(layers, haveBest, true);
         double after = o.notUseBestMse() ? lastLoss : (haveBest ? bestLoss : Double.NaN);
         return new BlockResult(out, initialLoss, after, haveBest ? lastBest : -1);
     }
@@ -261,10 +261,11 @@ final class BlockTuner {
     }
 
     /** The best (or last, or RTN) parameters through the data type's exact host quantizer. */
-    private static List<QuantizedLayer> finish(List<Layer> layers, boolean haveBest) {
+    private static List<QuantizedLayer> finish(List<Layer> layers, boolean haveBest, boolean tuned) {
         List<QuantizedLayer> out = new ArrayList<>();
         for (Layer layer : layers) {
-            float[] v = haveBest ? layer.bestV : null;
+            // without a best iteration the reference unwraps with V = 0 through the tuning QDQ
+            float[] v = haveBest ? layer.bestV : (tuned ? new float[(int) layer.params.v().size()] : null);
             float[] alpha = haveBest ? layer.bestAlpha : null;
             float[] beta = haveBest ? layer.bestBeta : null;
             out.add(layer.type.quantize(layer.spec, layer.hostWeight, layer.bias, v, alpha, beta, null, false));

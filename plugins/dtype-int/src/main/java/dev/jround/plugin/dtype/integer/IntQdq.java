@@ -51,7 +51,7 @@ final class IntQdq {
             if (v != null) {
                 t = t.add(v);
             }
-            NDArray q = steRound(t).clip(-nmax, nmax - 1);
+            NDArray q = round(t, v != null).clip(-nmax, nmax - 1);
             out = s.mul(q);
         } else {
             float qmax = (1 << scheme.bits()) - 1;
@@ -62,13 +62,21 @@ final class IntQdq {
             if (v != null) {
                 t = t.add(v);
             }
-            NDArray q = steRound(t).add(z).clip(0f, qmax);
+            NDArray q = round(t, v != null).add(z).clip(0f, qmax);
             out = s.mul(q.sub(z));
         }
         return layout.fromGroups(out).toType(weightType, false);
     }
 
-    /** Round to nearest even with an identity gradient; the forward value is exactly {@code round(x)}. */
+    /**
+     * Plain rounding (RTN, no gradient needed) or the straight-through form of the tuning path; they differ only in
+     * the sign of a zero result, as in the reference (see {@link IntQuant#round}).
+     */
+    private static NDArray round(NDArray t, boolean straightThrough) {
+        return straightThrough ? steRound(t) : t.round();
+    }
+
+    /** Round to nearest even with an identity gradient; the forward value is {@code round(x)} (a zero is +0). */
     static NDArray steRound(NDArray x) {
         return x.add(x.round().sub(x).stopGradient());
     }

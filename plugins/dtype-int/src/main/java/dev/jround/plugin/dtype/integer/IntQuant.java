@@ -52,8 +52,9 @@ final class IntQuant {
                 scales[g] = s;
                 zeros[g] = nmax;
                 for (int k = 0; k < groupLen; k++) {
-                    float t = x[off + k] / s + (v == null ? 0f : v[off + k]);
-                    levels[off + k] = clamp((float) Math.rint(t), -nmax, nmax - 1);
+                    // plain RTN has no "+ v" (adding 0 would turn a -0 quotient into +0)
+                    float t = v == null ? x[off + k] / s : x[off + k] / s + v[off + k];
+                    levels[off + k] = clamp(round(t, v != null), -nmax, nmax - 1);
                 }
             } else {
                 float qmax = (1 << bits) - 1;
@@ -64,8 +65,9 @@ final class IntQuant {
                 scales[g] = s;
                 zeros[g] = z;
                 for (int k = 0; k < groupLen; k++) {
-                    float t = x[off + k] / s + (v == null ? 0f : v[off + k]);
-                    levels[off + k] = clamp((float) Math.rint(t) + z, 0f, qmax);
+                    // plain RTN has no "+ v" (adding 0 would turn a -0 quotient into +0)
+                    float t = v == null ? x[off + k] / s : x[off + k] / s + v[off + k];
+                    levels[off + k] = clamp(round(t, v != null) + z, 0f, qmax);
                 }
             }
         }
@@ -220,6 +222,16 @@ final class IntQuant {
             }
         }
         return w;
+    }
+
+    /**
+     * Round half to even. The tuning path rounds with a straight-through estimator {@code (round(t) - t) + t}, whose
+     * value equals {@code round(t)} except that a zero result is always +0; plain RTN keeps the sign of {@code rint}.
+     * Both are reproduced so that fake-quantized weights match the reference bit for bit, signed zeros included.
+     */
+    static float round(float t, boolean straightThrough) {
+        float r = (float) Math.rint(t);
+        return straightThrough ? (r - t) + t : r;
     }
 
     /** Safe reciprocal of the reference: 0 where {@code |x| < 1e-30}. */

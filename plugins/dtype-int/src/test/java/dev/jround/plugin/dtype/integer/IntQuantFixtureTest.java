@@ -110,6 +110,14 @@ class IntQuantFixtureTest {
         return tests;
     }
 
+    private static int[] bits(float[] f) {
+        int[] b = new int[f.length];
+        for (int i = 0; i < f.length; i++) {
+            b[i] = Float.floatToRawIntBits(f[i]);
+        }
+        return b;
+    }
+
     private void checkDjl(JsonNode c) {
         LayerSpec spec = spec(c);
         float[] w = Fixture.floats(Fixture.weight(c.get("weight").asText()).get("data"));
@@ -126,10 +134,13 @@ class IntQuantFixtureTest {
                     beta == null ? init.beta() : m.create(beta, init.beta().getShape()),
                     init.wMin(), init.wMax());
             float[] tuned = type.qdq(weight, spec.scheme(), p).toFloatArray();
-            assertArrayEquals(host.dequantized(), tuned, 0f, "qdq with params");
+            // with V present both sides take the tuning path (straight-through rounding, zeros are +0)
+            float[] hostTuned = v != null ? host.dequantized()
+                    : type.quantize(spec, w, null, new float[(int) init.v().size()], alpha, beta, null, false).dequantized();
+            assertArrayEquals(bits(hostTuned), bits(tuned), "qdq with params, bit for bit (signed zeros included)");
             if (v == null) {
                 float[] plain = type.qdq(weight, spec.scheme(), null).toFloatArray();
-                assertArrayEquals(host.dequantized(), plain, 0f, "plain RTN qdq");
+                assertArrayEquals(bits(host.dequantized()), bits(plain), "plain RTN qdq, bit for bit");
             }
         }
     }

@@ -43,8 +43,7 @@ class ReferenceExportParityTest {
                 float[] expected = out.floats(name);
                 assertEquals(expected.length, q.dequantized().length);
                 for (int i = 0; i < expected.length; i++) {
-                    assertEquals(Float.floatToIntBits(expected[i] == 0f ? 0f : expected[i]),
-                            Float.floatToIntBits(q.dequantized()[i] == 0f ? 0f : q.dequantized()[i]), name + "[" + i + "]");
+                    assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(q.dequantized()[i]), name + "[" + i + "]");
                 }
                 compared++;
             }
