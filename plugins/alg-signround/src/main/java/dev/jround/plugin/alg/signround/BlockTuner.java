@@ -29,6 +29,12 @@ import java.util.Map;
  * block output MSE against the full-precision reference, one optimizer step per iteration on a mini-batch drawn by
  * the cyclic sampler, linear learning-rate decay, and the parameters that produced the best loss.
  *
+ * <p>A job with {@code blockIndex < 0} tunes a single layer outside the blocks (the lm_head, spec 3.13): its
+ * {@code layers} hold that one layer, {@code inputs} its cached inputs {@code [1, L, in]} (quantized stream if
+ * enabled), {@code reference} the full-precision layer outputs on the full-precision inputs (or empty: then they
+ * are computed from {@code inputs}); samples go one at a time with {@code batch_size * gradient_accumulate_steps}
+ * of them accumulated per step.
+ *
  * <p>Memory: the long-lived arrays (weights, parameters, optimizer state) live on one sub-manager of the job's
  * manager; each iteration runs in a fresh sub-manager to which they are temporarily attached, so every temporary
  * of the forward, the loss and the backward pass is freed when the iteration ends.
@@ -119,10 +125,13 @@ final class BlockTuner {
         CausalLM model = job.model();
         int iters = o.iters();
         int n = job.inputs().size();
-        int batch = Math.max(1, Math.min(o.batchSize(), n));
+        // a layer outside the blocks (spec 3.13) is tuned one sample at a time, all of a global batch accumulated
+        boolean layerMode = job.blockIndex() < 0;
         int gas = Math.max(1, o.gradientAccumulateSteps());
-        int globalBatch = Math.min(n, batch * gas);
-        boolean sumReduction = gas != 1;
+        int batch = layerMode ? 1 : Math.max(1, Math.min(o.batchSize(), n));
+        int steps = layerMode ? Math.max(1, o.batchSize()) * gas : gas;
+        int globalBatch = Math.min(n, batch * steps);
+        boolean sumReduction = steps != 1;
         List<NDArray> masks = job.lossMask();
         long[] validTokens = null;
         if (masks != null) {
@@ -134,12 +143,14 @@ final class BlockTuner {
             }
         }
         double fixedElements = 1;
-        if (sumReduction && masks == null) {
+        if (sumReduction && (masks == null || layerMode)) {
             fixedElements = 0;
             for (int i = 0; i < globalBatch; i++) {
-                fixedElements += job.inputs().get(i).size();
+                fixedElements += masks != null ? validTokens[i] : job.inputs().get(i).size();
             }
         }
+        // blocks re-count the valid tokens of every iteration's samples; a layer uses the first global batch's count
+        long[] perIterationTokens = layerMode ? null : validTokens;
         boolean bf16 = model.computeType() == DataType.BFLOAT16;
 
         int slots = layers.size() * 3;
@@ -161,10 +172,10 @@ final class BlockTuner {
         for (int t = 0; t < iters; t++) {
             List<Integer> indices = sampler.next();
             double elements = fixedElements;
-            if (validTokens != null) {
+            if (perIterationTokens != null) {
                 elements = 0;
                 for (int i : indices) {
-                    elements += validTokens[i];
+                    elements += perIterationTokens[i];
                 }
             }
             if (elements <= 0) {
@@ -181,7 +192,8 @@ final class BlockTuner {
                     for (int start = 0; start < indices.size(); start += batch) {
                         List<Integer> chunk = indices.subList(start, Math.min(indices.size(), start + batch));
                         NDArray x = gather(job.inputs(), chunk, it);
-                        NDArray ref = gather(job.reference(), chunk, it);
+                        NDArray ref = job.reference() == null || job.reference().isEmpty()
+                                ? layerTarget(layers.get(0), x) : gather(job.reference(), chunk, it);
                         NDArray mask = masks == null ? null : gather(masks, chunk, it);
                         BlockInputs aux = auxFor(job.aux(), chunk, it);
                         Map<String, NDArray> weights = new HashMap<>();
@@ -189,7 +201,8 @@ final class BlockTuner {
                             NDArray wq = layer.type.qdq(layer.weight, layer.spec.scheme(), layer.params);
                             weights.put(layer.spec.name(), bf16 ? ModelTensors.roundToBfloat16(wq) : wq);
                         }
-                        NDArray pred = model.blockForward(job.blockIndex(), x, aux, weights);
+                        NDArray pred = layerMode ? linear(x, weights.get(layers.get(0).spec.name()), layers.get(0).bias)
+                                : model.blockForward(job.blockIndex(), x, aux, weights);
                         NDArray diff = pred.toType(DataType.FLOAT32, false).sub(ref.toType(DataType.FLOAT32, false));
                         if (mask != null) {
                             diff = diff.mul(mask);
@@ -243,6 +256,20 @@ final class BlockTuner {
         List<QuantizedLayer> out = finish(layers, haveBest, true);
         double after = o.notUseBestMse() ? lastLoss : (haveBest ? bestLoss : Double.NaN);
         return new BlockResult(out, initialLoss, after, haveBest ? lastBest : -1);
+    }
+
+    /** {@code x · Wᵀ + b} for a single layer. */
+    private static NDArray linear(NDArray x, NDArray weight, float[] bias) {
+        NDArray y = x.matMul(weight.transpose());
+        if (bias != null) {
+            y = y.add(x.getManager().create(bias));
+        }
+        return y;
+    }
+
+    /** A layer's full-precision output on its inputs, when the caller gave no reference outputs. */
+    private static NDArray layerTarget(Layer layer, NDArray x) {
+        return linear(x, layer.weight, layer.bias).stopGradient();
     }
 
     /** One optimizer step on {@code param}, then its gradient is zeroed; alpha/beta are kept in [0, 1]. */

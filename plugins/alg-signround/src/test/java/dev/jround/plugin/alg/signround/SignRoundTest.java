@@ -245,6 +245,47 @@ class SignRoundTest {
     }
 
     @Test
+    void aLayerOutsideTheBlocksIsTunedOnItsOwnOutputs() {
+        QuantScheme scheme = QuantScheme.intWeightOnly(2, 32, true);
+        LinearInfo up = model.blockLinears(0).get(0);
+        LayerSpec spec = new LayerSpec(up.name(), up.inFeatures(), up.outFeatures(), scheme, -1, true, "lm_head-like");
+        List<NDArray> few = inputs.subList(0, 6);
+        TuningOptions o = new TuningOptions(40, null, null, 2, 1, true, false, -1, 0.0, true, false, 42L);
+        AtomicInteger iterations = new AtomicInteger();
+        ProgressListener p = new ProgressListener() {
+            @Override
+            public void iteration(int block, int iter, int iters, double loss, double bestLoss) {
+                assertEquals(-1, block);
+                iterations.incrementAndGet();
+            }
+        };
+        BlockResult r = new SignRoundAlgorithm().quantizeBlock(new BlockJob(model, -1, List.of(spec), few, List.of(), List.of(),
+                null, Map.of(), s -> new SymIntType(), o, new Random(1), root, p));
+        assertEquals(40, iterations.get());
+        assertTrue(r.lossAfter() < r.lossBefore());
+        QuantizedLayer rtn;
+        try (NDManager m = root.newSubManager()) {
+            rtn = new SymIntType().quantize(spec, model.linearWeight(m, spec.name()).toFloatArray(), null, null, null, null, null, false);
+        }
+        assertTrue(layerMse(r.layers().get(0), few) < layerMse(rtn, few));
+    }
+
+    private static double layerMse(QuantizedLayer q, List<NDArray> xs) {
+        double sum = 0;
+        try (NDManager m = root.newSubManager()) {
+            NDArray w = m.create(q.dequantized(), new Shape(q.rows(), q.cols()));
+            NDArray fp = model.linearWeight(m, q.name());
+            for (NDArray x : xs) {
+                try (NDManager it = m.newSubManager()) {
+                    x.tempAttach(it);
+                    sum += x.matMul(w.transpose()).sub(x.matMul(fp.transpose())).square().mean().getFloat();
+                }
+            }
+        }
+        return sum / xs.size();
+    }
+
+    @Test
     void samplerCoversEveryIndexOncePerRoundAndReshuffles() {
         CyclicSampler s = new CyclicSampler(10, 4, new Random(9));
         List<Integer> first = new ArrayList<>(s.next());
