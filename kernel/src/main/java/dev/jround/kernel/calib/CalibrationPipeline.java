@@ -294,7 +294,7 @@ public final class CalibrationPipeline {
         for (Object item : items) {
             long[] row;
             if (item instanceof String s) {
-                row = requireTokenizer(tok).encodeTruncatedOrSelf(s, seqlen);
+                row = Tokenization.encodeTruncated(requireTokenizer(tok), s, seqlen);
             } else if (item instanceof long[] l) {
                 row = l.clone();
             } else if (item instanceof int[] ints) {
@@ -302,7 +302,7 @@ public final class CalibrationPipeline {
             } else if (item instanceof CalibrationRecord r && r.tokenIds() != null) {
                 row = r.tokenIds().clone();
             } else if (item instanceof CalibrationRecord r && r.text() != null) {
-                row = requireTokenizer(tok).encodeTruncatedOrSelf(r.text(), seqlen);
+                row = Tokenization.encodeTruncated(requireTokenizer(tok), r.text(), seqlen);
             } else {
                 throw new InvalidInputException("in-memory calibration item of type "
                         + (item == null ? "null" : item.getClass().getSimpleName()) + " is not supported",
@@ -328,17 +328,11 @@ public final class CalibrationPipeline {
         return new CalibrationSet(ids, masks, summary);
     }
 
-    private static TokenizerHandle requireTokenizer(Tokenizer tok) {
+    private static Tokenizer requireTokenizer(Tokenizer tok) {
         if (tok == null) {
             throw new InvalidInputException("in-memory calibration strings need a tokenizer", "pass token ids or a tokenizer");
         }
-        return new TokenizerHandle(tok);
-    }
-
-    private record TokenizerHandle(Tokenizer tok) {
-        long[] encodeTruncatedOrSelf(String s, int seqlen) {
-            return Tokenization.encodeTruncated(tok, s, seqlen);
-        }
+        return tok;
     }
 
     /** One spec entry after its own processing. */
