@@ -11,6 +11,8 @@ import dev.jround.spi.data.DatasetProvider;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -297,7 +299,7 @@ public final class HfDatasetProvider implements DatasetProvider {
                 .distinct().collect(Collectors.toList());
     }
 
-    /** Rows of a Parquet, JSON-lines or JSON file (an array or JSON lines). */
+    /** Rows of a Parquet, JSON-lines (optionally zstd-compressed) or JSON file (an array or JSON lines). */
     static List<Map<String, Object>> readRows(Path file, List<String> columns, int limit) {
         String name = file.getFileName().toString();
         try {
@@ -310,7 +312,12 @@ public final class HfDatasetProvider implements DatasetProvider {
                 }
             }
             List<Map<String, Object>> rows = new ArrayList<>();
-            try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            InputStream raw = Files.newInputStream(file);
+            if (name.endsWith(".zst")) {
+                // zstd-compressed JSON lines (mit-han-lab/pile-val-backup); zstd-jni comes with the Parquet reader
+                raw = new com.github.luben.zstd.ZstdInputStream(raw);
+            }
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(raw, StandardCharsets.UTF_8))) {
                 r.mark(1 << 16);
                 int c;
                 do {

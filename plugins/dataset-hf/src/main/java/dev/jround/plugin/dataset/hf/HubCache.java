@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  */
 final class HubCache {
 
-    private static final List<String> DATA_SUFFIXES = List.of(".parquet", ".jsonl", ".json");
+    private static final List<String> DATA_SUFFIXES = List.of(".parquet", ".jsonl", ".json", ".jsonl.zst");
     private static final List<String> PREFERRED_CONFIG_DIRS = List.of("default", "data", "full", "plain_text");
 
     private HubCache() {

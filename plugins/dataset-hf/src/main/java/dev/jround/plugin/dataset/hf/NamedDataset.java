@@ -10,7 +10,8 @@ import java.util.function.Function;
  * One dataset AutoRound knows by name, and how its loader reads it.
  *
  * @param names         full hub name first, then aliases (all count for exact and partial lookup)
- * @param repos         hub repositories that hold it (first is downloaded; all are searched in the cache)
+ * @param repos         hub repositories that hold it (first is downloaded; all are searched in the cache). The
+ *                      reference reads pile-val-backup from ModelScope's swift/; the Hugging Face copy is mit-han-lab's
  * @param defaultSplits splits read when the spec gives none
  * @param allowedSplits splits a spec may choose; empty = the spec's split is ignored, as the reference does
  * @param pathHints     split name to a path fragment that marks its files, when files are not named after the split
@@ -63,7 +64,7 @@ record NamedDataset(List<String> names, List<String> repos, List<String> default
     static final List<NamedDataset> ALL = List.of(
             text(List.of("NeelNanda/pile-10k", "pile-10k"), List.of("NeelNanda/pile-10k"), "train",
                     Sampling.PERMUTATION, 0, "text"),
-            text(List.of("swift/pile-val-backup", "pile-val-backup"), List.of("swift/pile-val-backup", "mit-han-lab/pile-val-backup"),
+            text(List.of("swift/pile-val-backup", "pile-val-backup"), List.of("mit-han-lab/pile-val-backup", "swift/pile-val-backup"),
                     "validation", Sampling.STREAMING, 10000, "text"),
             text(List.of("BAAI/CCI3-HQ", "CCI3-HQ"), List.of("BAAI/CCI3-HQ"), "train", Sampling.STREAMING, 10000, "text"),
             new NamedDataset(List.of("codeparrot/github-code-clean", "github-code-clean"), List.of("codeparrot/github-code-clean"),

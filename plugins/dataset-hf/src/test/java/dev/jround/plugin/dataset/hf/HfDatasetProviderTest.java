@@ -203,6 +203,24 @@ class HfDatasetProviderTest {
     }
 
     @Test
+    void pileValBackupReadsZstdCompressedJsonLines() throws Exception {
+        Path zst = tmp.resolve("val.jsonl.zst");
+        try (OutputStream o = new com.github.luben.zstd.ZstdOutputStream(Files.newOutputStream(zst))) {
+            for (int i = 0; i < 3; i++) {
+                o.write(("{\"text\": \"validation text " + i + "\", \"meta\": {\"pile_set_name\": \"x\"}}\n")
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        Path hub = tmp.resolve("hub");
+        cache(hub, "mit-han-lab/pile-val-backup", "v1", "val.jsonl.zst", zst);
+        Ctx ctx = new Ctx(List.of(hub), false);
+        DatasetProvider.Loaded loaded = new HfDatasetProvider(Map.of()).open("pile-val-backup", Map.of(), ctx);
+        assertEquals(List.of("validation text 2", "validation text 1", "validation text 0"),
+                loaded.records().stream().map(CalibrationRecord::text).toList());
+        assertEquals(List.of("stream:[3] buffer 1000 take 10000"), ctx.calls);
+    }
+
+    @Test
     void downloadsIntoTheHubCacheLayoutWhenOnline() throws Exception {
         byte[] parquet = Files.readAllBytes(fixture("pile-10k-train.parquet"));
         List<String> requests = new ArrayList<>();
