@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.jround.kernel.calib.CalibrationContext;
 import dev.jround.kernel.calib.CalibrationPipeline;
 import dev.jround.kernel.calib.CalibrationSet;
+import dev.jround.kernel.calib.CodeModels;
 import dev.jround.kernel.calib.Concatenation;
 import dev.jround.kernel.calib.ModelSampler;
 import dev.jround.kernel.hub.ModelSource;
@@ -73,6 +74,7 @@ public final class DatasetCommand implements Callable<Integer> {
             out.printf("model: %s (%s)%n", m.source(), m.description());
             CalibrationContext ctx = CalibrationContext.builder(tok).nsamples(nsamples).seqlen(len).seed(seed)
                     .sampler(new ModelSampler(m.lm(), manager, tok == null ? 1 : Math.max(0, tok.bosTokenId())))
+                    .codeModel(CodeModels.isCodeModel(model, m.config()))
                     .log(out::println).build();
             CalibrationPipeline pipeline = new CalibrationPipeline(JroundCli.registry())
                     .concatMode(referenceConcat ? Concatenation.Mode.REFERENCE : Concatenation.Mode.INTENDED);

@@ -21,6 +21,7 @@ public final class CalibrationContext implements DatasetContext {
     private final boolean online;
     private final TextSampler sampler;
     private final Consumer<String> log;
+    private final boolean codeModel;
 
     private CalibrationContext(Builder b) {
         this.tokenizer = b.tokenizer;
@@ -31,6 +32,12 @@ public final class CalibrationContext implements DatasetContext {
         this.online = b.online != null ? b.online : HfCachePaths.online(b.env);
         this.sampler = b.sampler;
         this.log = b.log;
+        this.codeModel = b.codeModel;
+    }
+
+    /** Whether the model is code-specialised ({@link CodeModels}): its default calibration set is code. */
+    public boolean codeModel() {
+        return codeModel;
     }
 
     /** @param tokenizer the model's tokenizer; may be {@code null} when only token-id sources (self) are used */
@@ -104,6 +111,7 @@ public final class CalibrationContext implements DatasetContext {
         private Map<String, String> env = System.getenv();
         private TextSampler sampler;
         private Consumer<String> log = line -> { };
+        private boolean codeModel;
 
         private Builder(Tokenizer tokenizer) {
             this.tokenizer = tokenizer;
@@ -147,6 +155,12 @@ public final class CalibrationContext implements DatasetContext {
 
         public Builder log(Consumer<String> v) {
             log = Objects.requireNonNull(v);
+            return this;
+        }
+
+        /** Marks a code-specialised model (see {@link CodeModels#isCodeModel}); changes the default dataset. */
+        public Builder codeModel(boolean v) {
+            codeModel = v;
             return this;
         }
 

@@ -47,16 +47,24 @@ public final class CalibrationPipeline {
     }
 
     /**
-     * The spec used when none is given: {@value #DEFAULT_DATASET} if a provider can read it without the
-     * network, else self-generated samples ({@code self:num=nsamples}), announced in one line.
+     * The spec used when none is given: {@value #DEFAULT_DATASET} (for a code model, OpenCodeInstruct
+     * concatenated) if a provider can read it without the network, else self-generated samples
+     * ({@code self:num=nsamples}), announced in one line.
      */
     public String defaultSpec(CalibrationContext ctx) {
-        DatasetProvider pile = bestProvider(DEFAULT_DATASET);
-        if (pile != null && pile.availableOffline(DEFAULT_DATASET, ctx)) {
-            return DEFAULT_DATASET;
+        String wanted = DEFAULT_DATASET;
+        String spec = DEFAULT_DATASET;
+        if (ctx.codeModel()) {
+            // the reference calibrates code models on code (OpenCodeInstruct, concatenated)
+            wanted = "nvidia/OpenCodeInstruct";
+            spec = CodeModels.defaultCodeSpec(ctx.nsamples());
+        }
+        DatasetProvider source = bestProvider(wanted);
+        if (source != null && source.availableOffline(wanted, ctx)) {
+            return spec;
         }
         String fallback = "self:num=" + ctx.nsamples();
-        ctx.info(DEFAULT_DATASET + " is not in the local Hugging Face cache (" + ctx.cacheRoots().stream()
+        ctx.info(wanted + " is not in the local Hugging Face cache (" + ctx.cacheRoots().stream()
                 .map(Object::toString).collect(Collectors.joining(", ")) + "); calibrating on samples the model generates itself ("
                 + fallback + ")");
         return fallback;

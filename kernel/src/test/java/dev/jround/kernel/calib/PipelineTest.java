@@ -247,6 +247,28 @@ class PipelineTest {
     }
 
     @Test
+    void codeModelsDefaultToOpenCodeInstructWhenCached() {
+        DatasetProvider opencode = new ListProvider(true) {
+            @Override
+            public PluginDescriptor descriptor() {
+                return PluginDescriptor.of(PluginKind.DATASET, "code", "1", "");
+            }
+
+            @Override
+            public boolean accepts(String name) {
+                return name.equals("nvidia/OpenCodeInstruct") || name.equals("opencode-instruct");
+            }
+        };
+        List<String> log = new ArrayList<>();
+        CalibrationContext code = CalibrationContext.builder(new CharTokenizer(false)).nsamples(5).seqlen(8)
+                .online(false).cacheRoots(List.of()).codeModel(true).log(log::add).build();
+        assertEquals("opencode-instruct:concat=true:num=5", new CalibrationPipeline(List.of(opencode, new SelfProvider())).defaultSpec(code));
+        assertTrue(log.isEmpty());
+        assertEquals("self:num=5", new CalibrationPipeline(List.of(new ListProvider(true), new SelfProvider())).defaultSpec(code));
+        assertTrue(log.get(0).startsWith("nvidia/OpenCodeInstruct is not in the local Hugging Face cache"), log.get(0));
+    }
+
+    @Test
     void unknownDatasetListsWhatIsKnown() {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> new CalibrationPipeline(List.of(new ListProvider(true))).prepare("nope", ctx(2, 8, new ArrayList<>())));
