@@ -80,7 +80,7 @@ public final class BlockPipeline {
         List<BlockInputs> aux = new ArrayList<>();
         if (calibrated) {
             xFp = embedSamples(streamManager, samples, batch);
-            lossMask = lossMasks(streamManager, samples, padTokenId);
+            lossMask = lossMasks(root, samples, padTokenId);
             for (int s = 0; s < samples.size(); s++) {
                 aux.add(BlockInputs.NONE);
             }
