@@ -41,6 +41,7 @@ record JobCalibration(List<long[]> samples, String description) {
         }
         CalibrationContext ctx = CalibrationContext.builder(model.tokenizer())
                 .seed(r.seed).seqlen(seqlen).nsamples(r.effectiveNsamples())
+                .codeModel(dev.jround.kernel.calib.CodeModels.isCodeModel(r.model, model.config()))
                 .sampler(new ModelSampler(model.lm(), model.tokenizer() == null ? 1 : Math.max(0, model.tokenizer().bosTokenId())))
                 .log(progress::message)
                 .build();
