@@ -616,7 +616,7 @@ public final class GgmlQuants {
 
     /** Requantizes every sub-block with the stored scale (where nonzero) and writes the hmask and low-bit planes. */
     static void finishQ3K(float[] x, int o, byte[] y, int p, int[] L, int[] codes, float dh) {
-        for (int j = 0; j < 16; j++) {
+        for (int j = 0; j < 16 && x != null; j++) {
             float dd = dh * codes[j];
             if (dd == 0) continue;
             for (int ii = 0; ii < 16; ii++) {
@@ -688,7 +688,8 @@ public final class GgmlQuants {
 
     /**
      * Writes a Q4_K/Q5_K super-block from its scale/min codes and fp32 super-scales: stores fp16 d/dmin,
-     * requantizes each sub-block with the stored values (sub-blocks with a zero scale keep {@code L}).
+     * requantizes each sub-block with the stored values (sub-blocks with a zero scale keep {@code L}; with
+     * {@code x == null} every sub-block keeps {@code L}, codes chosen by the caller).
      */
     static void writeK4Block(float[] x, int o, byte[] y, int p, int bits, int[] sc, int[] mn, float d, float dmin, int[] L) {
         int nmax = (1 << bits) - 1;
@@ -697,7 +698,7 @@ public final class GgmlQuants {
         packK4Scales(sc, mn, y, p + 4);
         float dh = f16(d);
         float dmh = f16(dmin);
-        for (int j = 0; j < 8; j++) {
+        for (int j = 0; j < 8 && x != null; j++) {
             float dd = dh * sc[j];
             if (dd == 0) continue;
             float dm = dmh * mn[j];
@@ -748,7 +749,7 @@ public final class GgmlQuants {
         putHalf(y, p + 82, dmin);
         float dh = f16(d);
         float dmh = f16(dmin);
-        for (int j = 0; j < 16; j++) {
+        for (int j = 0; j < 16 && x != null; j++) {
             float dd = dh * sc[j];
             if (dd == 0) continue;
             float dm = dmh * mn[j];
@@ -845,7 +846,7 @@ public final class GgmlQuants {
         for (int ib = 0; ib < 16; ib++) {
             y[p + 192 + ib] = (byte) codes[ib];
         }
-        for (int j = 0; j < 16; j++) {
+        for (int j = 0; j < 16 && x != null; j++) {
             float dd = dh * codes[j];
             if (dd == 0) continue;
             for (int ii = 0; ii < 16; ii++) {

@@ -3,7 +3,7 @@ package dev.jround.plugin.gguf;
 import ai.djl.ndarray.NDArray;
 import dev.jround.spi.PluginDescriptor;
 import dev.jround.spi.PluginKind;
-import dev.jround.spi.UnsupportedFeatureException;
+import dev.jround.spi.quant.GroupLayout;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantDataType;
 import dev.jround.spi.quant.QuantScheme;
@@ -17,7 +17,7 @@ import java.util.Map;
  * {@code int_sym_dq}: Q3_K, Q6_K) and the float-zero-point legacy types ({@code int_asym_float_zp}: Q4_1,
  * Q5_1). Quantization produces the GGUF blocks themselves (extra {@code gguf_type}, {@code gguf_blocks}), so the
  * GGUF exporter writes exactly what the pipeline evaluated; the dequantized weights are the blocks' decoding.
- * RTN and optimized RTN only: SignRound tuning of these types is not implemented.
+ * With tuned parameters (SignRound) the QDQ and the blocks follow the min/max form of spec 6.5 ({@link GgufTunedQdq}).
  */
 public final class GgufDataType implements QuantDataType {
 
@@ -33,7 +33,7 @@ public final class GgufDataType implements QuantDataType {
     @Override
     public PluginDescriptor descriptor() {
         return new PluginDescriptor(PluginKind.DATA_TYPE, "gguf", PluginDescriptor.versionOf(getClass(), "1.0.0"),
-                "GGUF k-quants (int_asym_dq, int_sym_dq) and Q4_1/Q5_1 (int_asym_float_zp): RTN and AutoRound's optimized RTN",
+                "GGUF k-quants (int_asym_dq, int_sym_dq) and Q4_1/Q5_1 (int_asym_float_zp): RTN, AutoRound's optimized RTN and SignRound tuning",
                 Map.of("data_types", List.of(ASYM_DQ, SYM_DQ, ASYM_FLOAT_ZP)));
     }
 
@@ -72,31 +72,46 @@ public final class GgufDataType implements QuantDataType {
 
     @Override
     public NDArray qdq(NDArray weight, QuantScheme scheme, TunableParams params) {
-        if (params != null) {
-            throw tuningUnsupported(scheme);
-        }
         long[] shape = weight.getShape().getShape();
         int rows = (int) shape[0];
         int cols = (int) shape[1];
+        if (params != null) {
+            // SignRound: the min/max QDQ of spec 6.5 on the type the row length allows
+            GgmlType t = GgufMix.fallback(typeOf(scheme), cols);
+            return GgufTunedQdq.qdq(t, weight, tunedGroup(scheme, cols), params.v(), params.alpha(), params.beta(),
+                    params.wMin(), params.wMax(), threshold(scheme));
+        }
         float[] w = weight.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
         float[] deq = encode(typeOf(scheme), w, rows, cols, null, true).dequantized;
         return weight.getManager().create(deq, weight.getShape()).toType(weight.getDataType(), false);
     }
 
-    private static UnsupportedFeatureException tuningUnsupported(QuantScheme scheme) {
-        return new UnsupportedFeatureException("SignRound tuning of GGUF " + scheme.dataType() + " is not implemented in jround",
-                "use --iters 0 (optimized RTN, the reference's default for GGUF) or a GGUF:Q4_0/Q5_0/Q8_0 scheme");
+    /** The group length of the tuned parameters' layout (spec 3.2: rows shorter than a group are one group). */
+    private static int tunedGroup(QuantScheme scheme, int cols) {
+        return new GroupLayout(1, cols, scheme.groupSize()).groupLength();
+    }
+
+    /** Scale floor of spec 3.3: 1e-8 for fp32 scales, else 1e-5. */
+    private static float threshold(QuantScheme scheme) {
+        return "fp32".equals(scheme.scaleDtype()) ? 1e-8f : 1e-5f;
     }
 
     @Override
     public QuantizedLayer quantize(LayerSpec spec, float[] weight, float[] bias, float[] v, float[] alpha, float[] beta,
                                    float[] imatrix, boolean optimizedRtn) {
-        if (v != null || alpha != null || beta != null) {
-            throw tuningUnsupported(spec.scheme());
-        }
         int rows = spec.outFeatures();
         int cols = spec.inFeatures();
-        Encoded e = encode(typeOf(spec.scheme()), weight, rows, cols, optimizedRtn ? imatrix : null, optimizedRtn);
+        Encoded e;
+        if (v != null || alpha != null || beta != null) {
+            GgmlType t = GgufMix.fallback(typeOf(spec.scheme()), cols);
+            int group = tunedGroup(spec.scheme(), cols);
+            // V arrives in the grouped layout; the quantized types divide the row, so that is the row-major order
+            float[] vRows = v == null || t.isFloat() ? null : v;
+            byte[] blocks = GgufTunedQdq.encode(t, weight, rows, cols, group, vRows, alpha, beta, threshold(spec.scheme()));
+            e = new Encoded(t, blocks, GgmlQuants.dequantize(t, blocks, rows * cols));
+        } else {
+            e = encode(typeOf(spec.scheme()), weight, rows, cols, optimizedRtn ? imatrix : null, optimizedRtn);
+        }
         return new QuantizedLayer(spec, e.type.isFloat() ? cols : Math.min(e.type.blockSize(), cols), null, null, null,
                 e.dequantized, bias, Map.of(EXTRA_TYPE, e.type.name(), EXTRA_BLOCKS, e.blocks));
     }
