@@ -76,7 +76,11 @@ public final class ModelTensors {
      * {@code hi = t - (t - x)} keeps the leading 8 significant bits of {@code x}, rounded to nearest.
      */
     public static NDArray roundToBfloat16(NDArray x) {
-        NDArray t = x.mul(65537f);
+        // an engine-owned factor: x.mul(Number) would leave autograd a temporary over a Java buffer that the garbage
+        // collector may free before the backward pass reads it
+        NDArray factor = x.getManager().full(new Shape(), 65537f, DataType.FLOAT32);
+        NDArray t = x.mul(factor);
+        factor.close();
         NDArray d = t.sub(x);
         NDArray hi = t.sub(d);
         t.close();

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.jround.spi.model.BlockInputs;
 import dev.jround.spi.model.CausalLM;
@@ -210,7 +211,10 @@ final class BlockTuner {
                         NDArray squared = diff.square();
                         NDArray loss = sumReduction ? squared.sum() : squared.mean();
                         total += loss.getFloat() / elements;
-                        gc.backward(optimizer.lossScale() == 1f ? loss : loss.mul(optimizer.lossScale()));
+                        // the scale is an engine-owned array: loss.mul(Number) would hand autograd a temporary over a
+                        // Java buffer that the garbage collector may free before backward reads it (non-reproducible runs)
+                        gc.backward(optimizer.lossScale() == 1f ? loss
+                                : loss.mul(it.full(new Shape(), optimizer.lossScale(), DataType.FLOAT32)));
                     }
                 }
                 if (t == 0) {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
@@ -211,7 +212,7 @@ final class LlamaFamilyModel implements CausalLM {
             k = k.repeat(1, rep);
             v = v.repeat(1, rep);
         }
-        NDArray scores = lowp(lowp(q.matMul(k.transpose(0, 1, 3, 2))).mul((float) (1.0 / Math.sqrt(d))));
+        NDArray scores = lowp(lowp(q.matMul(k.transpose(0, 1, 3, 2))).mul(constant(q, (float) (1.0 / Math.sqrt(d)))));
         NDArray probs = lowp(scores.add(bias).softmax(-1));
         NDArray ctx = lowp(probs.matMul(v)).transpose(0, 2, 1, 3).reshape(batch, seq, (long) heads * d);
         return linear(ctx, p + "self_attn.o_proj", w, replaced, watch);
@@ -236,7 +237,7 @@ final class LlamaFamilyModel implements CausalLM {
     /** RMSNorm as transformers computes it: statistics in float32, scaled by the weight in the compute type. */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray variance = x.square().mean(new int[]{-1}, true);
-        NDArray normed = x.mul(variance.add((float) s.rmsEps()).sqrt().getNDArrayInternal().rdiv(1f));
+        NDArray normed = x.mul(constant(x, 1f).div(variance.add((float) s.rmsEps()).sqrt()));
         return lowp(weight.mul(lowp(normed)));
     }
 
@@ -253,6 +254,16 @@ final class LlamaFamilyModel implements CausalLM {
         }
         NDArray bias = w.get(name + ".bias");
         return lowp(Linear.linear(x, weight, bias).singletonOrThrow());
+    }
+
+    /**
+     * A float32 scalar owned by the engine, for multiplications and divisions on the gradient path: DJL's
+     * {@code mul(Number)}/{@code rdiv(Number)} wrap the number in a temporary array over a Java direct buffer and
+     * close it at once, autograd keeps that tensor for the backward pass, and after the garbage collector frees
+     * the buffer the backward reads foreign memory (tuning results then vary from run to run).
+     */
+    private static NDArray constant(NDArray like, float value) {
+        return like.getManager().full(new Shape(), value, DataType.FLOAT32);
     }
 
     /** In bf16 mode, rounds to bfloat16 (values kept in float32, see ModelTensors#toNDArray); else unchanged. */

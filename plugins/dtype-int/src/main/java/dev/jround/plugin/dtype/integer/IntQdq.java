@@ -44,28 +44,50 @@ final class IntQdq {
             float nmax = 1 << (scheme.bits() - 1);
             NDArray neg = lo.neg();
             NDArray sign = hi.lt(neg).toType(DataType.FLOAT32, false).mul(2f).sub(1f);
-            NDArray s = castScale(sign.mul(hi.maximum(neg)).div(nmax), sd);
-            s = NDArrays.where(s.lt(0f), s.clip(Float.NEGATIVE_INFINITY, -thr), s.clip(thr, Float.POSITIVE_INFINITY));
+            NDArray s = castScale(sign.mul(hi.maximum(neg)).div(constant(hi, nmax)), sd);
+            s = NDArrays.where(s.lt(0f), clamp(s, Float.NEGATIVE_INFINITY, -thr), clamp(s, thr, Float.POSITIVE_INFINITY));
             s = s.reshape(-1, 1);
             NDArray t = x.div(s);
             if (v != null) {
                 t = t.add(v);
             }
-            NDArray q = round(t, v != null).clip(-nmax, nmax - 1);
+            NDArray q = clamp(round(t, v != null), -nmax, nmax - 1);
             out = s.mul(q);
         } else {
             float qmax = (1 << scheme.bits()) - 1;
-            NDArray s = castScale(hi.sub(lo).div(qmax), sd).clip(thr, Float.POSITIVE_INFINITY);
+            NDArray s = clamp(castScale(hi.sub(lo).div(constant(hi, qmax)), sd), thr, Float.POSITIVE_INFINITY);
             NDArray z = steRound(lo.neg().div(s)).reshape(-1, 1);
             s = s.reshape(-1, 1);
             NDArray t = x.div(s);
             if (v != null) {
                 t = t.add(v);
             }
-            NDArray q = round(t, v != null).add(z).clip(0f, qmax);
+            NDArray q = clamp(round(t, v != null).add(z), 0f, qmax);
             out = s.mul(q.sub(z));
         }
         return layout.fromGroups(out).toType(weightType, false);
+    }
+
+    /**
+     * A float32 scalar whose memory the engine owns. DJL's scalar overloads ({@code mul(Number)}, {@code div(Number)},
+     * {@code clip(Number, Number)}) wrap the number in a temporary array over a Java direct buffer and close it at
+     * once; autograd keeps that tensor for the backward pass, and once the garbage collector frees the buffer the
+     * backward reads whatever memory took its place (tuning then differs from run to run). Constants that take
+     * part in a differentiable operation are therefore created here, by the engine.
+     */
+    static NDArray constant(NDArray like, float value) {
+        return like.getManager().full(new Shape(), value, DataType.FLOAT32);
+    }
+
+    /**
+     * {@code clip(lo, hi)} with torch.clamp's value and gradient (passed where {@code lo <= x <= hi}, zero elsewhere)
+     * that keeps no Java-owned scalar for the backward pass (see {@link #constant}): the clipped values come from a
+     * detached copy, and {@code where} saves only the (engine-owned) condition.
+     */
+    static NDArray clamp(NDArray x, float lo, float hi) {
+        NDArray clipped = x.stopGradient().clip(lo, hi);
+        NDArray inside = x.gte(lo).logicalAnd(x.lte(hi));
+        return NDArrays.where(inside, x, clipped);
     }
 
     /**
