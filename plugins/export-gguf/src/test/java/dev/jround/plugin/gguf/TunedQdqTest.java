@@ -100,8 +100,8 @@ class TunedQdqTest {
                 null, false);
         double tunedErr = relativeRmse(w, l.dequantized());
         double rtnErr = relativeRmse(w, rtn.dequantized());
-        // the searched RTN is better, but the min/max start must be in the same range (at most 1.6x its error)
-        assertTrue(tunedErr < 1.6 * rtnErr, preset + ": min/max " + tunedErr + " vs searched RTN " + rtnErr);
+        // the searched RTN is better, but the min/max start must be in the same range (measured: at most 1.18x its error, for Q2_K)
+        assertTrue(tunedErr < 1.25 * rtnErr, preset + ": min/max " + tunedErr + " vs searched RTN " + rtnErr);
     }
 
     @ParameterizedTest(name = "{0}")
