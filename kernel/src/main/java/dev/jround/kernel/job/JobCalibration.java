@@ -42,7 +42,7 @@ record JobCalibration(List<long[]> samples, String description) {
         CalibrationContext ctx = CalibrationContext.builder(model.tokenizer())
                 .seed(r.seed).seqlen(seqlen).nsamples(r.effectiveNsamples())
                 .codeModel(dev.jround.kernel.calib.CodeModels.isCodeModel(r.model, model.config()))
-                .sampler(new ModelSampler(model.lm(), model.tokenizer() == null ? 1 : Math.max(0, model.tokenizer().bosTokenId())))
+                .sampler(new ModelSampler(model.lm(), model.tokenizer() == null ? 1 : Math.max(0, model.tokenizer().bosTokenId()), progress))
                 .log(progress::message)
                 .build();
         CalibrationSet set = new CalibrationPipeline(registry).prepare(r.dataset, ctx);
@@ -62,17 +62,21 @@ record JobCalibration(List<long[]> samples, String description) {
     static final class ModelSampler implements DatasetContext.TextSampler {
         private final CausalLM lm;
         private final long bos;
+        private final ProgressListener progress;
 
-        ModelSampler(CausalLM lm, long bos) {
+        ModelSampler(CausalLM lm, long bos, ProgressListener progress) {
             this.lm = lm;
             this.bos = bos;
+            this.progress = progress;
         }
 
         @Override
         public List<long[]> sample(int count, int length, long seed, double temperature) {
             Random rng = new Random(seed);
             List<long[]> out = new ArrayList<>();
-            int batch = 8;
+            // Without a KV cache every step re-runs the prefix, so batch widely; only the last position goes
+            // through the output projection (a full [batch, t, vocab] logits tensor would dwarf the model).
+            int batch = 32;
             for (int start = 0; start < count; start += batch) {
                 int b = Math.min(batch, count - start);
                 long[][] seqs = new long[b][length];
@@ -85,8 +89,11 @@ record JobCalibration(List<long[]> samples, String description) {
                         for (int i = 0; i < b; i++) {
                             System.arraycopy(seqs[i], 0, flat, i * t, t);
                         }
-                        NDArray logits = lm.logits(m, m.create(flat, new Shape(b, t)), BlockInputs.NONE);
-                        NDArray last = logits.get(":, -1, :").toType(DataType.FLOAT32, false);
+                        NDArray h = lm.embed(m, m.create(flat, new Shape(b, t)));
+                        for (int k = 0; k < lm.numBlocks(); k++) {
+                            h = lm.blockForward(k, h, BlockInputs.NONE, java.util.Map.of());
+                        }
+                        NDArray last = lm.head(h.get(":, -1:, :"), null).reshape(b, -1).toType(DataType.FLOAT32, false);
                         float[] probs = last.div((float) Math.max(temperature, 1e-6)).softmax(-1).toFloatArray();
                         int v = probs.length / b;
                         for (int i = 0; i < b; i++) {
@@ -107,6 +114,7 @@ record JobCalibration(List<long[]> samples, String description) {
                 for (long[] s : seqs) {
                     out.add(s);
                 }
+                progress.message(String.format("self-generated calibration: %d/%d sequences", out.size(), count));
             }
             return out;
         }
