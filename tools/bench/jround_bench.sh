@@ -13,6 +13,7 @@
 #   JROUND_SHARED    shared data folder (default: <repo>/../shared)
 #   BENCH_DIR        where outputs, logs and results.tsv go (default: /work/bench/jround)
 #   THREADS          libtorch intra-op threads and OMP_NUM_THREADS (default: 1)
+#   SEED             --seed of every run (default: 42)
 #   TAG              suffix for the output folder names, e.g. -t2 for a second thread count
 set -euo pipefail
 
@@ -21,6 +22,7 @@ shared="$(readlink -f "${JROUND_SHARED:-$repo/../shared}")"
 model="$shared/models/aidreams260K"
 bench_dir="${BENCH_DIR:-/work/bench/jround}"
 threads="${THREADS:-1}"
+seed="${SEED:-42}"
 tag="${TAG:-}"
 launcher="${JROUND_LAUNCHER:-$repo/distribution/target/jround/bin/jround}"
 
@@ -79,8 +81,8 @@ run_one() {
   log="$out/quantize.log"
   # shellcheck disable=SC2086  # args is a list of options
   local cmd=("${jround[@]}" quantize --model "$model" --scheme W4A16 --bits "$bits" --group_size 32 $args
-    --seqlen 128 --batch_size 8 --seed 42 --dataset "$model/calib.jsonl" --format fake --output_dir "$out")
-  echo "== $scheme $recipe (threads $threads): ${cmd[*]}"
+    --seqlen 128 --batch_size 8 --seed "$seed" --dataset "$model/calib.jsonl" --format fake --output_dir "$out")
+  echo "== $scheme $recipe (threads $threads, seed $seed): ${cmd[*]}"
   printf '%q ' "${cmd[@]}" >"$out/command.txt"
   /usr/bin/time -v -o "$out/time.txt" "${cmd[@]}" >"$log" 2>&1 \
     || { echo "quantize failed, see $log" >&2; tail -5 "$log" >&2; return 1; }
@@ -99,13 +101,13 @@ run_one() {
   ppl="$(json_number perplexity "$out/eval.json")"
   kld="$(json_number mean_kld "$out/eval.json")"
   top1="$(json_number top1_agreement "$out/eval.json")"
-  printf '%s\t%s\t%s\t%.4f\t%.5f\t%.4f\t%s\t%s\t%s\t%s\n' "$scheme" "$recipe" "$threads" "$ppl" "$kld" "$top1" \
-    "$wall" "$cpu" "$rss" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$bench_dir/results.tsv"
+  printf '%s\t%s\t%s\t%s\t%.4f\t%.5f\t%.4f\t%s\t%s\t%s\t%s\n' "$scheme" "$recipe" "$threads" "$seed" "$ppl" "$kld" \
+    "$top1" "$wall" "$cpu" "$rss" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$bench_dir/results.tsv"
 }
 
 mkdir -p "$bench_dir"
 [[ -f "$bench_dir/results.tsv" ]] \
-  || printf 'scheme\trecipe\tthreads\tppl\tmean_kld\ttop1\twall_s\tcpu_s\tpeak_rss_mb\tload_after\n' \
+  || printf 'scheme\trecipe\tthreads\tseed\tppl\tmean_kld\ttop1\twall_s\tcpu_s\tpeak_rss_mb\tload_after\n' \
     >"$bench_dir/results.tsv"
 
 runs=("$@")
