@@ -239,7 +239,10 @@ final class OptModel implements CausalLM {
     private NDArray attention(NDArray x, String p, Map<String, NDArray> w, Map<String, NDArray> replaced,
                               BiConsumer<String, NDArray> watch, NDArray bias, long batch, long seq) {
         int d = hidden / heads;
-        NDArray q = lowp(linear(x, p + "self_attn.q_proj", w, replaced, watch).mul((float) Math.pow(d, -0.5)));
+        NDArray qRaw = linear(x, p + "self_attn.q_proj", w, replaced, watch);
+        // An engine-owned scalar: DJL's mul(Number) wraps the number in a tensor over a Java buffer that autograd
+        // keeps for backward after the GC may have freed it (tuning then reads foreign memory).
+        NDArray q = lowp(qRaw.mul(qRaw.getManager().full(new Shape(), (float) Math.pow(d, -0.5), DataType.FLOAT32)));
         NDArray k = linear(x, p + "self_attn.k_proj", w, replaced, watch);
         NDArray v = linear(x, p + "self_attn.v_proj", w, replaced, watch);
         q = q.reshape(batch, seq, heads, d).transpose(0, 2, 1, 3);
