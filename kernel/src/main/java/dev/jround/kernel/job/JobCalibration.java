@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.jround.kernel.calib.CalibrationContext;
 import dev.jround.kernel.calib.CalibrationPipeline;
 import dev.jround.kernel.calib.CalibrationSet;
+import dev.jround.kernel.model.LoadedModel;
 import dev.jround.kernel.registry.PluginRegistry;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.data.DatasetContext;
@@ -25,9 +26,9 @@ import java.util.Random;
  */
 record JobCalibration(List<long[]> samples, String description) {
 
-    static JobCalibration prepare(PluginRegistry registry, QuantizeRequest r, JobModel model, ProgressListener progress) {
+    static JobCalibration prepare(PluginRegistry registry, QuantizeRequest r, LoadedModel model, ProgressListener progress) {
         if (model.tokenizer() == null && (r.dataset == null || !r.dataset.startsWith("self"))) {
-            throw new InvalidInputException("model " + model.directory() + " has no tokenizer a plugin can load",
+            throw new InvalidInputException("model " + model.source() + " has no tokenizer a plugin can load",
                     "add tokenizer.json to the model directory, or calibrate with --dataset self:num=N");
         }
         int seqlen = r.effectiveSeqlen();

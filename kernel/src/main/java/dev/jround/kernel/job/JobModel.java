@@ -6,32 +6,29 @@ import dev.jround.kernel.model.LoadedModel;
 import dev.jround.kernel.model.ModelLoader;
 import dev.jround.kernel.registry.PluginRegistry;
 import dev.jround.spi.InvalidInputException;
-import dev.jround.spi.data.Tokenizer;
-import dev.jround.spi.device.DeviceBackend;
-import dev.jround.spi.model.CausalLM;
 import dev.jround.spi.model.ModelConfig;
-import dev.jround.spi.tensor.TensorStore;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * The model a quantization run works on: its directory, config, memory-mapped weights, the bound
- * {@link CausalLM}, the tokenizer (if one is installed and the model has one) and the device backend.
+ * Opens the model a quantization run works on (a full-precision checkpoint: local, cached or downloaded)
+ * through the kernel's {@link ModelLoader}, with the run's device and compute type.
  */
-public record JobModel(Path directory, ModelConfig config, TensorStore weights, CausalLM lm, Tokenizer tokenizer,
-                       DeviceBackend device) implements AutoCloseable {
+final class JobModel {
 
-    public static JobModel open(PluginRegistry registry, QuantizeRequest r) {
+    private JobModel() {
+    }
+
+    static LoadedModel open(PluginRegistry registry, QuantizeRequest r) {
         ModelSource source = ModelSource.fromEnvironment();
         Path dir = source.resolve(r.model);
         if (Files.isRegularFile(dir.resolve("config.json")) && ModelConfig.read(dir).has("quantization_config")) {
             throw new InvalidInputException("model " + dir + " is already quantized (config.json has quantization_config)",
                     "quantize the full-precision model; 'jround eval' and 'jround generate' read quantized checkpoints");
         }
-        LoadedModel m = new ModelLoader(registry, arg -> dir).load(r.model, computeType(r.modelDtype), deviceName(r.device));
-        return new JobModel(dir, m.config(), m.weights(), m.lm(), m.tokenizer(), m.device());
+        return new ModelLoader(registry, arg -> dir).load(r.model, computeType(r.modelDtype), deviceName(r.device));
     }
 
     /** AutoRound's {@code --device 0} / {@code auto} mean "the best device"; a name picks that backend. */
@@ -56,22 +53,7 @@ public record JobModel(Path directory, ModelConfig config, TensorStore weights, 
     }
 
     /** The tokenizer's pad id, or -1 (no tokenizer or no pad token). */
-    public long padTokenId() {
-        return tokenizer == null ? -1 : tokenizer.padTokenId();
-    }
-
-    @Override
-    public void close() {
-        try {
-            lm.close();
-        } finally {
-            try {
-                if (tokenizer != null) {
-                    tokenizer.close();
-                }
-            } finally {
-                weights.close();
-            }
-        }
+    static long padTokenId(LoadedModel m) {
+        return m.tokenizer() == null ? -1 : m.tokenizer().padTokenId();
     }
 }

@@ -1,6 +1,7 @@
 package dev.jround.kernel.job;
 
 import ai.djl.ndarray.NDManager;
+import dev.jround.kernel.model.LoadedModel;
 import dev.jround.kernel.registry.PluginRegistry;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.JroundException;
@@ -69,7 +70,7 @@ public final class QuantizationJob {
         for (String f : r.formats) {
             exporters.add(exporterFor(f));
         }
-        JobModel model = JobModel.open(registry, r);
+        LoadedModel model = JobModel.open(registry, r);
         try (model) {
             CausalLM lm = model.lm();
             SchemeSetup setup = SchemeSetup.resolve(registry, r, lm, model.config(), progress);
@@ -88,7 +89,7 @@ public final class QuantizationJob {
                 boolean lmHeadQuantized = specs.stream().anyMatch(s -> s.blockIndex() < 0 && s.quantized());
                 if (lmHeadQuantized && !ex.acceptsQuantizedLmHead(fmt)) {
                     throw new InvalidInputException("--quant_lm_head is not supported by format " + fmt,
-                            "formats that store a quantized lm_head: auto_round, fake");
+                            "run 'jround list format'; auto_round, auto_gptq and fake store a quantized lm_head");
                 }
             }
             if (r.printConfig) {
@@ -119,7 +120,7 @@ public final class QuantizationJob {
 
             // Outputs: <run>.partial/<format>/..., renamed to <run> when every format finished.
             Path runDir = OutputLayout.runDirectory(Path.of(r.outputDir), r.model, setup.scheme(), r.formats);
-            Path partial = OutputLayout.prepare(runDir, model.directory());
+            Path partial = OutputLayout.prepare(runDir, model.source());
             List<ExportSession> sessions = new ArrayList<>();
             List<Path> outputs = new ArrayList<>();
             boolean ok = false;
@@ -130,7 +131,7 @@ public final class QuantizationJob {
                     Path dir = OutputLayout.formatDirectory(partial, fmt, exporters.size());
                     Files.createDirectories(dir);
                     outputs.add(OutputLayout.formatDirectory(runDir, fmt, exporters.size()));
-                    sessions.add(exporters.get(i).open(new ExportContext(fmt, dir, model.config(), model.directory(),
+                    sessions.add(exporters.get(i).open(new ExportContext(fmt, dir, model.config(), model.source(),
                             model.weights(), specs, setup.blockPrefixes(), runOptions, shardLimit(r, model))));
                 }
                 Set<String> written = new HashSet<>();
@@ -148,7 +149,7 @@ public final class QuantizationJob {
                 List<BlockPipeline.BlockStat> stats;
                 try (NDManager root = model.device().newManager()) {
                     BlockPipeline pipeline = new BlockPipeline(lm, algorithm, dataTypes, options, progress, collectsImatrix(choice));
-                    stats = pipeline.run(root, specs, samples, model.padTokenId(), sink);
+                    stats = pipeline.run(root, specs, samples, JobModel.padTokenId(model), sink);
                 }
                 // Layers outside the blocks (lm_head) are quantized with RTN from their weights.
                 for (LayerSpec s : specs) {
@@ -224,7 +225,7 @@ public final class QuantizationJob {
                         "installed data types: " + types.stream().map(t -> t.descriptor().id()).toList())));
     }
 
-    private static long shardLimit(QuantizeRequest r, JobModel model) {
+    private static long shardLimit(QuantizeRequest r, LoadedModel model) {
         if (r.maxShardBytes > 0) {
             return r.maxShardBytes;
         }
@@ -250,6 +251,8 @@ public final class QuantizationJob {
         m.put("enable_minmax_tuning", r.enableMinmaxTuning);
         m.put("enable_quanted_input", r.enableQuantedInput);
         m.put("seed", r.seed);
+        // jround computes in float32 (bf16 is emulated on request), i.e. without mixed precision
+        m.put("amp", false);
         m.put("dataset", dataset);
         m.put("algorithm", c.algorithm());
         m.put("disable_opt_rtn", c.disableOptRtn());
