@@ -160,7 +160,7 @@ class CalibrationReferenceTest {
 
     @Test
     void hubDatasetsFromACacheLayoutGiveTheReferenceIds() throws IOException {
-        Path files = Path.of("..", "plugins", "dataset-hf", "src", "test", "resources", "hub-files");
+        Path files = Path.of("..", "plugins", "dataset-files", "src", "test", "resources", "hub-files");
         Path hub = tmp.resolve("hf-home/hub");
         cache(hub, "NeelNanda/pile-10k", "data/train-00000-of-00001-4746b8785c874cc7.parquet", files.resolve("pile-10k-train.parquet"));
         cache(hub, "google-research-datasets/mbpp", "full/test-00000-of-00001.parquet", files.resolve("mbpp-test.parquet"));

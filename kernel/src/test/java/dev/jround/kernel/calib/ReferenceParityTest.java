@@ -129,7 +129,7 @@ class ReferenceParityTest {
         int cases = 0;
         for (JsonNode c : FIXTURE.get("cases")) {
             if (c.get("name").asText().startsWith("hub-")) {
-                continue; // hub datasets need the dataset-hf plugin: checked in the it module
+                continue; // hub datasets need the dataset-files plugin: checked in the it module
             }
             CalibrationSet set = run(c, Concatenation.Mode.REFERENCE);
             List<long[]> expected = ReferenceFixture.rows(c.get("input_ids"));
