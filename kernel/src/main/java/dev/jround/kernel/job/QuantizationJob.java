@@ -82,7 +82,8 @@ public final class QuantizationJob {
                 for (LayerSpec s : specs) {
                     var why = ex.refusal(fmt, s);
                     if (why.isPresent()) {
-                        throw new UnsupportedFeatureException("format " + fmt + " cannot store layer " + s.name() + " (" + s.scheme() + "): " + why.get(),
+                        String reason = why.get().contains(s.name()) ? why.get() : "layer " + s.name() + " (" + s.scheme() + "): " + why.get();
+                        throw new UnsupportedFeatureException("format " + fmt + " cannot store " + reason,
                                 "run 'jround list format' for what each format accepts, or choose another --format / --scheme");
                     }
                 }
