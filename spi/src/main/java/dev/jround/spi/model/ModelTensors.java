@@ -8,6 +8,11 @@ import dev.jround.spi.tensor.HostTensor;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Small tensor helpers every architecture plugin needs: moving checkpoint tensors into compute memory,
@@ -127,4 +132,66 @@ public final class ModelTensors {
         return allowed.toType(DataType.FLOAT32, false).sub(1f).mul(Float.MAX_VALUE);
     }
 
+    /**
+     * The decoder blocks' weights in compute memory, loaded on first use and freed per block: each block gets its own
+     * child manager of {@code parent}, so the pipeline keeps only the blocks it works on resident. Thread-safe.
+     */
+    public static final class BlockWeights implements AutoCloseable {
+
+        private final NDManager parent;
+        private final DataType computeType;
+        private final Map<Integer, NDManager> managers = new HashMap<>();
+        private final Map<Integer, Map<String, NDArray>> weights = new HashMap<>();
+
+        /** Arrays are created under {@code parent} in {@code computeType} (see {@link ModelTensors#toNDArray}). */
+        public BlockWeights(NDManager parent, DataType computeType) {
+            this.parent = parent;
+            this.computeType = computeType;
+        }
+
+        /**
+         * The arrays of block {@code block} keyed by full tensor name, loaded now unless already resident. When a
+         * tensor fails to load, none of the block's arrays stay allocated.
+         *
+         * @param names  full tensor names of the block (called only when the block is not resident)
+         * @param source the checkpoint tensor of a full name
+         */
+        public synchronized Map<String, NDArray> get(int block, Supplier<? extends Collection<String>> names,
+                                                     Function<String, HostTensor> source) {
+            Map<String, NDArray> cached = weights.get(block);
+            if (cached != null) {
+                return cached;
+            }
+            NDManager manager = parent.newSubManager();
+            Map<String, NDArray> loaded = new HashMap<>();
+            try {
+                for (String name : names.get()) {
+                    loaded.put(name, toNDArray(manager, source.apply(name), computeType));
+                }
+            } catch (RuntimeException e) {
+                manager.close();
+                throw e;
+            }
+            managers.put(block, manager);
+            weights.put(block, loaded);
+            return loaded;
+        }
+
+        /** Frees the arrays of one block (a later {@link #get} loads them again). */
+        public synchronized void release(int block) {
+            weights.remove(block);
+            NDManager manager = managers.remove(block);
+            if (manager != null) {
+                manager.close();
+            }
+        }
+
+        /** Frees every resident block. */
+        @Override
+        public synchronized void close() {
+            weights.clear();
+            managers.values().forEach(NDManager::close);
+            managers.clear();
+        }
+    }
 }

@@ -20,7 +20,6 @@ import dev.jround.spi.model.ModelTensors;
 import dev.jround.spi.tensor.TensorStore;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
@@ -41,8 +40,7 @@ final class LlamaFamilyModel implements CausalLM {
     private final DataType computeType;
     private final boolean bf16;
     private final boolean tied;
-    private final Map<Integer, NDManager> blockManagers = new HashMap<>();
-    private final Map<Integer, Map<String, NDArray>> blockWeights = new HashMap<>();
+    private final ModelTensors.BlockWeights blockWeights;
     private final float[] inverseFrequencies;
     private NDArray embedding;
     private NDArray finalNorm;
@@ -56,6 +54,7 @@ final class LlamaFamilyModel implements CausalLM {
         this.config = config;
         this.store = store;
         this.root = root;
+        this.blockWeights = new ModelTensors.BlockWeights(root, computeType);
         this.computeType = computeType;
         this.bf16 = computeType == DataType.BFLOAT16;
         boolean hasHead = store.contains("lm_head.weight");
@@ -339,13 +338,11 @@ final class LlamaFamilyModel implements CausalLM {
         if (i < 0 || i >= s.numLayers()) {
             throw new IndexOutOfBoundsException("block " + i + " of " + s.numLayers());
         }
-        Map<String, NDArray> cached = blockWeights.get(i);
-        if (cached != null) {
-            return cached;
-        }
-        String p = blockName(i) + ".";
-        NDManager m = root.newSubManager();
-        Map<String, NDArray> w = new HashMap<>();
+        return blockWeights.get(i, () -> blockTensorNames(i), this::require);
+    }
+
+    /** Full checkpoint names of the tensors block {@code i} computes with. */
+    private List<String> blockTensorNames(int i) {
         List<String> names = new ArrayList<>(List.of("input_layernorm.weight", "post_attention_layernorm.weight"));
         for (String a : ATTENTION) {
             names.add("self_attn." + a + ".weight");
@@ -367,33 +364,18 @@ final class LlamaFamilyModel implements CausalLM {
         if (s.qkNorm()) {
             names.addAll(List.of("self_attn.q_norm.weight", "self_attn.k_norm.weight"));
         }
-        try {
-            for (String n : names) {
-                w.put(p + n, ModelTensors.toNDArray(m, require(p + n), computeType));
-            }
-        } catch (RuntimeException e) {
-            m.close();
-            throw e;
-        }
-        blockManagers.put(i, m);
-        blockWeights.put(i, w);
-        return w;
+        String p = blockName(i) + ".";
+        return names.stream().map(n -> p + n).toList();
     }
 
     @Override
     public synchronized void releaseBlock(int i) {
-        blockWeights.remove(i);
-        NDManager m = blockManagers.remove(i);
-        if (m != null) {
-            m.close();
-        }
+        blockWeights.release(i);
     }
 
     @Override
     public synchronized void close() {
-        blockWeights.clear();
-        blockManagers.values().forEach(NDManager::close);
-        blockManagers.clear();
+        blockWeights.close();
         embedding = null;
         finalNorm = null;
         lmHead = null;

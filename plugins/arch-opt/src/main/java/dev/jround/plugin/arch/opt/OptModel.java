@@ -54,8 +54,7 @@ final class OptModel implements CausalLM {
     private final boolean normBefore;
     private final boolean finalNorm;
     private final boolean bias;
-    private final Map<Integer, NDManager> blockManagers = new HashMap<>();
-    private final Map<Integer, Map<String, NDArray>> blockWeights = new HashMap<>();
+    private final ModelTensors.BlockWeights blockWeights;
     private final Map<String, NDArray> shared = new HashMap<>();
 
     OptModel(ModelConfig c, TensorStore store, NDManager root, DataType computeType) {
@@ -70,6 +69,7 @@ final class OptModel implements CausalLM {
         this.config = c;
         this.store = store;
         this.root = root;
+        this.blockWeights = new ModelTensors.BlockWeights(root, computeType);
         this.computeType = computeType;
         this.bf16 = computeType == DataType.BFLOAT16;
         if (store.contains("model.decoder.embed_tokens.weight")) {
@@ -340,48 +340,31 @@ final class OptModel implements CausalLM {
         if (i < 0 || i >= layers) {
             throw new IndexOutOfBoundsException("block " + i + " of " + layers);
         }
-        Map<String, NDArray> cached = blockWeights.get(i);
-        if (cached != null) {
-            return cached;
-        }
+        return blockWeights.get(i, () -> blockTensorNames(i), this::require);
+    }
+
+    /** Full checkpoint names of the tensors block {@code i} computes with. */
+    private List<String> blockTensorNames(int i) {
         String p = blockName(i) + ".";
-        List<String> names = new ArrayList<>(List.of("self_attn_layer_norm.weight", "self_attn_layer_norm.bias",
-                "final_layer_norm.weight", "final_layer_norm.bias"));
+        List<String> names = new ArrayList<>(List.of(p + "self_attn_layer_norm.weight", p + "self_attn_layer_norm.bias",
+                p + "final_layer_norm.weight", p + "final_layer_norm.bias"));
         for (LinearInfo l : blockLinears(i)) {
-            names.add(l.weightName().substring(p.length()));
+            names.add(l.weightName());
             if (bias) {
-                names.add(l.biasName().substring(p.length()));
+                names.add(l.biasName());
             }
         }
-        NDManager m = root.newSubManager();
-        Map<String, NDArray> w = new HashMap<>();
-        try {
-            for (String n : names) {
-                w.put(p + n, ModelTensors.toNDArray(m, require(p + n), computeType));
-            }
-        } catch (RuntimeException e) {
-            m.close();
-            throw e;
-        }
-        blockManagers.put(i, m);
-        blockWeights.put(i, w);
-        return w;
+        return names;
     }
 
     @Override
     public synchronized void releaseBlock(int i) {
-        blockWeights.remove(i);
-        NDManager m = blockManagers.remove(i);
-        if (m != null) {
-            m.close();
-        }
+        blockWeights.release(i);
     }
 
     @Override
     public synchronized void close() {
-        blockWeights.clear();
-        blockManagers.values().forEach(NDManager::close);
-        blockManagers.clear();
+        blockWeights.close();
         shared.clear();
         root.close();
     }
