@@ -3,6 +3,8 @@ package dev.jround.plugin.autoround;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jround.spi.InvalidInputException;
+import dev.jround.spi.pack.testing.ExportAssertions;
+import dev.jround.spi.pack.testing.ExportFixture;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.tensor.DType;

@@ -8,6 +8,8 @@ import dev.jround.spi.export.ExportContext;
 import dev.jround.spi.export.ExportSession;
 import dev.jround.spi.model.ModelConfig;
 import dev.jround.spi.pack.PackedCheckpoint;
+import dev.jround.spi.pack.testing.ExportAssertions;
+import dev.jround.spi.pack.testing.ExportFixture;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.tensor.HostTensor;

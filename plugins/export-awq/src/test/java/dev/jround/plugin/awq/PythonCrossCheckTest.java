@@ -1,6 +1,7 @@
 package dev.jround.plugin.awq;
 
 import dev.jround.spi.pack.PackedCheckpoint;
+import dev.jround.spi.pack.testing.ExportFixture;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.tensor.SafetensorsCheckpoint;

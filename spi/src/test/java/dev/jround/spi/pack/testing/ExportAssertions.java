@@ -1,4 +1,4 @@
-package dev.jround.plugin.awq;
+package dev.jround.spi.pack.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /** Checks an export against the quantizer records it was made from, through {@link SpecDecoder}. */
-final class ExportAssertions {
+public final class ExportAssertions {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -26,7 +26,7 @@ final class ExportAssertions {
      * Decodes every quantized layer of an export with {@link SpecDecoder} and checks it against the records.
      * {@code layout}: {@code v1}, {@code v2}, {@code gptqmodel} (v2 + g_idx), {@code gptq} (v1 + g_idx) or {@code awq}.
      */
-    static void assertDecodesExactly(ExportFixture f, Path out, String layout) {
+    public static void assertDecodesExactly(ExportFixture f, Path out, String layout) {
         try (SafetensorsCheckpoint c = SafetensorsCheckpoint.open(out)) {
             for (QuantizedLayer l : f.quantized.values()) {
                 String m = l.name();
@@ -84,7 +84,7 @@ final class ExportAssertions {
         }
     }
 
-    static JsonNode qc(Path out) throws IOException {
+    public static JsonNode qc(Path out) throws IOException {
         JsonNode cfg = JSON.readTree(out.resolve("config.json").toFile());
         JsonNode standalone = JSON.readTree(out.resolve("quantization_config.json").toFile());
         assertEquals(cfg.get("quantization_config"), standalone, "quantization_config.json mirrors config.json");

@@ -1,10 +1,10 @@
-package dev.jround.plugin.autoround;
+package dev.jround.spi.pack.testing;
 
 /**
  * An independent reading of packed tensors written straight from formats.md (§3.3, §3.4, §5.3), bit by bit,
  * sharing no code with the packers under test.
  */
-final class SpecDecoder {
+public final class SpecDecoder {
 
     private SpecDecoder() {
     }
@@ -22,7 +22,7 @@ final class SpecDecoder {
     }
 
     /** GPTQ qweight {@code [in*b/32][out]} -> codes {@code [out][in]}. */
-    static int[] gptqCodes(int[] qweight, int out, int in, int bits) {
+    public static int[] gptqCodes(int[] qweight, int out, int in, int bits) {
         int[] codes = new int[out * in];
         for (int n = 0; n < out; n++) {
             for (int k = 0; k < in; k++) {
@@ -37,7 +37,7 @@ final class SpecDecoder {
     }
 
     /** GPTQ qzeros {@code [ng][out*b/32]} -> zeros {@code [out][ng]}, adding one for the v1 convention. */
-    static int[] gptqZeros(int[] qzeros, int out, int ng, int bits, boolean v1) {
+    public static int[] gptqZeros(int[] qzeros, int out, int ng, int bits, boolean v1) {
         int cols = out * bits / 32;
         int[] z = new int[out * ng];
         for (int g = 0; g < ng; g++) {
@@ -55,7 +55,7 @@ final class SpecDecoder {
     private static final int[] AWQ_ORDER = {0, 2, 4, 6, 1, 3, 5, 7};
 
     /** AWQ {@code [k][out/8]} words -> values {@code [out][k]}. */
-    static int[] awq(int[] words, int out, int k) {
+    public static int[] awq(int[] words, int out, int k) {
         int cols = out / 8;
         int[] v = new int[out * k];
         for (int r = 0; r < k; r++) {
@@ -69,7 +69,7 @@ final class SpecDecoder {
     }
 
     /** fp16 scales {@code [ng][out]} (as floats) -> {@code [out][ng]}. */
-    static float[] transpose(float[] s, int ng, int out) {
+    public static float[] transpose(float[] s, int ng, int out) {
         float[] t = new float[s.length];
         for (int g = 0; g < ng; g++) {
             for (int n = 0; n < out; n++) {

@@ -1,4 +1,4 @@
-package dev.jround.plugin.gptq;
+package dev.jround.spi.pack.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -23,27 +23,30 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
 
-/** A tiny two-block Llama-shaped model with random quantizer records, and the plumbing to export it. */
-final class ExportFixture {
+/**
+ * A tiny two-block Llama-shaped model with random quantizer records, and the plumbing to export it. Shared by
+ * the exporter plugins' tests through jround-spi's test-jar.
+ */
+public final class ExportFixture {
 
-    static final String[] ATTN = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj"};
-    static final String[] MLP = {"mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
-    static final int HIDDEN = 64;
-    static final int INTER = 96;
-    static final int VOCAB = 128;
+    public static final String[] ATTN = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj"};
+    public static final String[] MLP = {"mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+    public static final int HIDDEN = 64;
+    public static final int INTER = 96;
+    public static final int VOCAB = 128;
 
-    final Path sourceDir;
-    final ModelConfig config;
-    final MapTensorStore source = new MapTensorStore();
-    final List<LayerSpec> specs = new ArrayList<>();
-    final Map<String, QuantizedLayer> quantized = new LinkedHashMap<>();
-    final Map<String, HostTensor> floats = new LinkedHashMap<>();
+    public final Path sourceDir;
+    public final ModelConfig config;
+    public final MapTensorStore source = new MapTensorStore();
+    public final List<LayerSpec> specs = new ArrayList<>();
+    public final Map<String, QuantizedLayer> quantized = new LinkedHashMap<>();
+    public final Map<String, HostTensor> floats = new LinkedHashMap<>();
 
     /**
      * @param schemeOf scheme per module name ({@link QuantScheme#FULL_PRECISION} keeps it float); the head is
      *                 named {@code lm_head}
      */
-    ExportFixture(Path dir, boolean tie, Function<String, QuantScheme> schemeOf, boolean zeroPointZeroAllowed, long seed) throws IOException {
+    public ExportFixture(Path dir, boolean tie, Function<String, QuantScheme> schemeOf, boolean zeroPointZeroAllowed, long seed) throws IOException {
         sourceDir = Files.createDirectories(dir.resolve("src"));
         ObjectNode cfg = new ObjectMapper().createObjectNode();
         cfg.putArray("architectures").add("LlamaForCausalLM");
@@ -105,7 +108,7 @@ final class ExportFixture {
     }
 
     /** Codes and zeros in range, fp16-representable scales (negative ones for sym), dequantized = s*(q-z) in float32. */
-    static QuantizedLayer randomLayer(LayerSpec spec, float[] bias, boolean zeroPointZeroAllowed, Random r) {
+    public static QuantizedLayer randomLayer(LayerSpec spec, float[] bias, boolean zeroPointZeroAllowed, Random r) {
         QuantScheme s = spec.scheme();
         int out = spec.outFeatures();
         int in = spec.inFeatures();
@@ -137,7 +140,7 @@ final class ExportFixture {
         return new QuantizedLayer(spec, g, codes, scales, zeros, dq, bias, Map.of());
     }
 
-    static HostTensor randomFloats(Random r, long... shape) {
+    public static HostTensor randomFloats(Random r, long... shape) {
         int n = 1;
         for (long d : shape) {
             n *= (int) d;
@@ -149,12 +152,12 @@ final class ExportFixture {
         return HostTensor.ofFloats(v, shape);
     }
 
-    ExportContext context(Path out, String format, Map<String, Object> options, long maxShard) {
+    public ExportContext context(Path out, String format, Map<String, Object> options, long maxShard) {
         return new ExportContext(format, out, config, sourceDir, source, specs, List.of("model.layers"), options, maxShard);
     }
 
     /** Streams the model into an exporter the way the kernel does: blocks in order, then the float tensors. */
-    Path export(Exporter e, Path out, String format, Map<String, Object> options, long maxShard) {
+    public Path export(Exporter e, Path out, String format, Map<String, Object> options, long maxShard) {
         ExportContext ctx = context(out, format, options, maxShard);
         for (LayerSpec s : specs) {
             e.refusal(format, s).ifPresent(reason -> {
