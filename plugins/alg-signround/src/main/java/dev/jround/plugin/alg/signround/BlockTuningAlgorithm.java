@@ -1,0 +1,50 @@
+package dev.jround.plugin.alg.signround;
+
+import dev.jround.spi.PluginDescriptor;
+import dev.jround.spi.PluginKind;
+import dev.jround.spi.quant.BlockJob;
+import dev.jround.spi.quant.BlockResult;
+import dev.jround.spi.quant.QuantAlgorithm;
+import dev.jround.spi.quant.TuningOptions;
+
+/**
+ * What SignRound and AdamRound share: both tune rounding offsets and min/max scales of a block against its
+ * full-precision outputs with {@link BlockTuner}, and differ only in the optimizer step.
+ */
+abstract class BlockTuningAlgorithm implements QuantAlgorithm {
+
+    private final String name;
+    private final String description;
+    private final boolean adam;
+
+    BlockTuningAlgorithm(String name, String description, boolean adam) {
+        this.name = name;
+        this.description = description;
+        this.adam = adam;
+    }
+
+    @Override
+    public PluginDescriptor descriptor() {
+        return PluginDescriptor.of(PluginKind.ALGORITHM, name, PluginDescriptor.versionOf(getClass(), "1.0.0"), description);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public boolean needsCalibration() {
+        return true;
+    }
+
+    @Override
+    public boolean usesQuantizedInputs(TuningOptions options) {
+        return options.enableQuantedInput();
+    }
+
+    @Override
+    public BlockResult quantizeBlock(BlockJob job) {
+        return BlockTuner.run(job, adam);
+    }
+}
