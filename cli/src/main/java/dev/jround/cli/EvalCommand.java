@@ -4,9 +4,9 @@ import dev.jround.kernel.eval.EvalData;
 import dev.jround.kernel.eval.EvalReport;
 import dev.jround.kernel.eval.Evaluator;
 import dev.jround.kernel.model.LoadedModel;
-import dev.jround.kernel.model.ModelLoader;
 import dev.jround.spi.InvalidInputException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -49,11 +49,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--report", description = "Write the JSON report here.")
     Path report;
 
-    @Option(names = "--model_dtype", defaultValue = "float32", description = "Compute type: float32 or bfloat16.")
-    String modelDtype;
-
-    @Option(names = {"--device", "--device_map"}, description = "Device backend (default: the best available).")
-    String device;
+    @Mixin
+    ModelLoadOptions loading;
 
     @Override
     public Integer call() {
@@ -62,10 +59,8 @@ public final class EvalCommand implements Callable<Integer> {
         if (limit < 0) {
             throw new InvalidInputException("--limit " + limit + " is negative", "use 0 (all) or a positive count");
         }
-        ModelLoader loader = GenerateCommand.loader();
-        var type = GenerateCommand.computeType(modelDtype);
-        try (LoadedModel candidate = loader.load(model, type, device);
-             LoadedModel ref = reference == null ? null : loader.load(reference, type, device)) {
+        try (LoadedModel candidate = loading.load(model);
+             LoadedModel ref = reference == null ? null : loading.load(reference)) {
             var tokenizer = candidate.tokenizer() != null ? candidate.tokenizer() : ref == null ? null : ref.tokenizer();
             List<long[]> sequences = EvalData.load(data, tokenizer, seqlen);
             if (limit > 0 && sequences.size() > limit) {

@@ -1,21 +1,16 @@
 package dev.jround.cli;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import dev.jround.kernel.eval.GenerationOptions;
 import dev.jround.kernel.eval.Generator;
-import dev.jround.kernel.hub.ModelSource;
 import dev.jround.kernel.model.LoadedModel;
-import dev.jround.kernel.model.ModelLoader;
-import dev.jround.spi.InvalidInputException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Locale;
@@ -57,17 +52,14 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--chat", description = "Wrap the prompt as one user message in the tokenizer's chat template.")
     boolean chat;
 
-    @Option(names = "--model_dtype", defaultValue = "float32", description = "Compute type: float32 or bfloat16.")
-    String modelDtype;
-
-    @Option(names = {"--device", "--device_map"}, description = "Device backend (default: the best available).")
-    String device;
+    @Mixin
+    ModelLoadOptions loading;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         GenerationOptions options = new GenerationOptions(maxNewTokens, doSample, temperature, topK, topP, seed);
-        try (LoadedModel m = loader().load(model, computeType(modelDtype), device);
+        try (LoadedModel m = loading.load(model);
              NDManager manager = m.device().newManager()) {
             long[] promptIds = Generator.promptIds(m.tokenizer(), prompt, chat);
             Set<Long> stop = new HashSet<>();
@@ -90,21 +82,5 @@ public final class GenerateCommand implements Callable<Integer> {
             spec.commandLine().getErr().printf(Locale.ROOT, "%d new tokens in %.2f s (%s)%n", generated.length, seconds, m.description());
         }
         return 0;
-    }
-
-    /** Local paths (directories and files such as .gguf) as they are; anything else through the Hugging Face hub. */
-    static ModelLoader loader() {
-        return new ModelLoader(JroundCli.registry(), arg -> {
-            Path local = Path.of(arg);
-            return Files.exists(local) ? local : ModelSource.fromEnvironment().resolve(arg);
-        });
-    }
-
-    static DataType computeType(String name) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "float32", "fp32", "f32" -> DataType.FLOAT32;
-            case "bfloat16", "bf16" -> DataType.BFLOAT16;
-            default -> throw new InvalidInputException("--model_dtype " + name + " is not supported", "use float32 or bfloat16");
-        };
     }
 }
