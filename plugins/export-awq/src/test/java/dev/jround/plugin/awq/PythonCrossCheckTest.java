@@ -1,22 +1,15 @@
 package dev.jround.plugin.awq;
 
-import dev.jround.spi.pack.PackedCheckpoint;
 import dev.jround.spi.pack.testing.ExportFixture;
+import dev.jround.spi.pack.testing.PythonCrossCheck;
 import dev.jround.spi.quant.QuantScheme;
-import dev.jround.spi.quant.QuantizedLayer;
-import dev.jround.spi.tensor.SafetensorsCheckpoint;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.function.Function;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Cross-check with the Python world. {@code src/test/resources/crosscheck/<case>/} holds a checkpoint this
@@ -41,29 +34,6 @@ class PythonCrossCheckTest {
     void pythonReadsWhatJroundWrites(String name, @TempDir Path tmp) throws Exception {
         ExportFixture f = new ExportFixture(tmp, false, schemes(name), true, name.hashCode());
         Path out = f.export(new AwqExporter(), tmp.resolve("out"), "auto_awq", Map.of("autoround_version", "jround-crosscheck"), Long.MAX_VALUE);
-        String target = System.getProperty("jround.crosscheck.write");
-        if (target != null) {
-            Path dir = Files.createDirectories(Path.of(target).resolve(name));
-            for (String file : new String[]{"model.safetensors", "config.json", "quantization_config.json", "quant_config.json"}) {
-                Files.copy(out.resolve(file), dir.resolve(file), StandardCopyOption.REPLACE_EXISTING);
-            }
-            return;
-        }
-        Path fixture = Path.of(getClass().getResource("/crosscheck/" + name + "/model.safetensors").toURI()).getParent();
-        assertArrayEquals(Files.readAllBytes(fixture.resolve("model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")),
-                "the exporter no longer writes the bytes the Python fixture was made from; regenerate (tools/fixtures/export/README.md)");
-        try (SafetensorsCheckpoint py = SafetensorsCheckpoint.open(fixture.resolve("dequantized.safetensors"))) {
-            assertEquals(f.quantized.size(), py.names().size());
-            for (QuantizedLayer l : f.quantized.values()) {
-                assertArrayEquals(l.dequantized(), py.floats(l.name() + ".weight"), l.name() + ": Python's dequantization differs");
-            }
-            // jround's own loader (the reader behind infer-packed and convert) agrees with Python on the same files
-            try (PackedCheckpoint mine = PackedCheckpoint.open(fixture)) {
-                assertEquals(new java.util.TreeSet<>(f.quantized.keySet()), new java.util.TreeSet<>(mine.packedModules()));
-                for (String m : mine.packedModules()) {
-                    assertArrayEquals(py.floats(m + ".weight"), mine.unpack(m).dequantize(), m);
-                }
-            }
-        }
+        PythonCrossCheck.assertPythonReadsExport(f, out, name, getClass(), "model.safetensors", "config.json", "quantization_config.json", "quant_config.json");
     }
 }
