@@ -1,11 +1,10 @@
 package dev.jround.plugin.dataset.hf;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.jround.plugin.dataset.files.ReversingContext;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.data.CalibrationRecord;
-import dev.jround.spi.data.DatasetContext;
 import dev.jround.spi.data.DatasetProvider;
-import dev.jround.spi.data.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.ServiceLoader;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,75 +29,6 @@ class HfDatasetProviderTest {
 
     @TempDir
     Path tmp;
-
-    /** Context whose "permutation" and "shuffle" reverse the rows, so tests can see which one was applied. */
-    static final class Ctx implements DatasetContext {
-        final List<Path> roots;
-        final boolean online;
-        final List<String> calls = new ArrayList<>();
-
-        Ctx(List<Path> roots, boolean online) {
-            this.roots = roots;
-            this.online = online;
-        }
-
-        @Override
-        public Tokenizer tokenizer() {
-            return null;
-        }
-
-        @Override
-        public long seed() {
-            return 42;
-        }
-
-        @Override
-        public int seqlen() {
-            return 8;
-        }
-
-        @Override
-        public List<Path> cacheRoots() {
-            return roots;
-        }
-
-        @Override
-        public boolean online() {
-            return online;
-        }
-
-        @Override
-        public Optional<TextSampler> sampler() {
-            return Optional.empty();
-        }
-
-        private int[] reversed(int n) {
-            int[] o = new int[n];
-            for (int i = 0; i < n; i++) {
-                o[i] = n - 1 - i;
-            }
-            return o;
-        }
-
-        @Override
-        public int[] numpyPermutation(int n, long seed) {
-            calls.add("numpy:" + n);
-            return reversed(n);
-        }
-
-        @Override
-        public int[] streamingShuffleOrder(int[] shardSizes, int bufferSize, long seed, int limit) {
-            calls.add("stream:" + java.util.Arrays.toString(shardSizes) + " buffer " + bufferSize + " take " + limit);
-            int n = java.util.Arrays.stream(shardSizes).sum();
-            return java.util.Arrays.copyOf(reversed(n), Math.min(n, limit));
-        }
-
-        @Override
-        public int[] pythonShuffleOrder(int n, long seed) {
-            calls.add("python:" + n);
-            return reversed(n);
-        }
-    }
 
     private static Path fixture(String name) throws Exception {
         return Path.of(HfDatasetProviderTest.class.getResource("/hub-files/" + name).toURI());
@@ -138,7 +67,7 @@ class HfDatasetProviderTest {
         Files.createDirectories(hub.resolve("datasets--NeelNanda--pile-10k/snapshots/abc123"));
         Files.writeString(hub.resolve("datasets--NeelNanda--pile-10k/snapshots/abc123/README.md"), "# card");
         HfDatasetProvider p = new HfDatasetProvider(Map.of());
-        Ctx ctx = new Ctx(List.of(tmp.resolve("elsewhere"), hub), false);
+        ReversingContext ctx = new ReversingContext(List.of(tmp.resolve("elsewhere"), hub), false);
         assertTrue(p.availableOffline("NeelNanda/pile-10k", ctx));
         DatasetProvider.Loaded loaded = p.open("pile-10k", Map.of("split", "test", "concat", "false", "apply_chat_template", "false"), ctx);
         assertEquals(20, loaded.records().size());
@@ -154,7 +83,7 @@ class HfDatasetProviderTest {
         cache(hub, "google-research-datasets/mbpp", "s1", "full/test-00000-of-00001.parquet", fixture("mbpp-test.parquet"));
         cache(hub, "google-research-datasets/mbpp", "s1", "full/validation-00000-of-00001.parquet", fixture("mbpp-validation.parquet"));
         cache(hub, "google-research-datasets/mbpp", "s1", "sanitized/test-00000-of-00001.parquet", fixture("pile-10k-train.parquet"));
-        Ctx ctx = new Ctx(List.of(hub), false);
+        ReversingContext ctx = new ReversingContext(List.of(hub), false);
         DatasetProvider.Loaded loaded = new HfDatasetProvider(Map.of())
                 .open("mbpp", Map.of("split", "validation+test"), ctx);
         List<String> texts = loaded.records().stream().map(CalibrationRecord::text).toList();
@@ -168,7 +97,7 @@ class HfDatasetProviderTest {
     @Test
     void notCachedAndOfflineSaysSoClearly() {
         HfDatasetProvider p = new HfDatasetProvider(Map.of());
-        Ctx ctx = new Ctx(List.of(tmp.resolve("empty")), false);
+        ReversingContext ctx = new ReversingContext(List.of(tmp.resolve("empty")), false);
         assertFalse(p.availableOffline("NeelNanda/pile-10k", ctx));
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> p.open("NeelNanda/pile-10k", Map.of(), ctx));
         assertTrue(e.getMessage().contains("not in the local Hugging Face cache"), e.getMessage());
@@ -182,7 +111,7 @@ class HfDatasetProviderTest {
         Path hub = tmp.resolve("hub");
         cache(hub, "HuggingFaceH4/ultrachat_200k", "u1", "data/train_sft-00000-of-00001.jsonl", jsonl);
         DatasetProvider.Loaded loaded = new HfDatasetProvider(Map.of()).open("ultrachat_200k",
-                Map.of("apply_chat_template", "true"), new Ctx(List.of(hub), false));
+                Map.of("apply_chat_template", "true"), new ReversingContext(List.of(hub), false));
         assertFalse(loaded.applyChatTemplate());
         assertEquals(List.of(Map.of("role", "user", "content", "Hi. "), Map.of("role", "assistant", "content", "Hello!")),
                 loaded.records().get(0).messages());
@@ -193,7 +122,7 @@ class HfDatasetProviderTest {
         Path hub = tmp.resolve("hub");
         cache(hub, "BAAI/CCI3-HQ", "c1", "data/part_000000.parquet", fixture("pile-10k-train.parquet"));
         cache(hub, "BAAI/CCI3-HQ", "c1", "data/part_000001.parquet", fixture("mbpp-test.parquet"));
-        Ctx ctx = new Ctx(List.of(hub), false);
+        ReversingContext ctx = new ReversingContext(List.of(hub), false);
         DatasetProvider.Loaded loaded = new HfDatasetProvider(Map.of()).open("CCI3-HQ", Map.of(), ctx);
         assertEquals(List.of("stream:[20, 6] buffer 1000 take 10000"), ctx.calls);
         List<String> texts = loaded.records().stream().map(CalibrationRecord::text).toList();
@@ -213,7 +142,7 @@ class HfDatasetProviderTest {
         }
         Path hub = tmp.resolve("hub");
         cache(hub, "mit-han-lab/pile-val-backup", "v1", "val.jsonl.zst", zst);
-        Ctx ctx = new Ctx(List.of(hub), false);
+        ReversingContext ctx = new ReversingContext(List.of(hub), false);
         DatasetProvider.Loaded loaded = new HfDatasetProvider(Map.of()).open("pile-val-backup", Map.of(), ctx);
         assertEquals(List.of("validation text 2", "validation text 1", "validation text 0"),
                 loaded.records().stream().map(CalibrationRecord::text).toList());
@@ -248,7 +177,7 @@ class HfDatasetProviderTest {
         try {
             Path hub = tmp.resolve("hub");
             Map<String, String> env = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + server.getAddress().getPort(), "HF_TOKEN", "tok");
-            DatasetProvider.Loaded loaded = new HfDatasetProvider(env).open("NeelNanda/pile-10k", Map.of(), new Ctx(List.of(hub), true));
+            DatasetProvider.Loaded loaded = new HfDatasetProvider(env).open("NeelNanda/pile-10k", Map.of(), new ReversingContext(List.of(hub), true));
             assertEquals(20, loaded.records().size());
             assertTrue(loaded.source().contains("downloaded"));
             assertEquals("f00d", Files.readString(hub.resolve("datasets--NeelNanda--pile-10k/refs/main")));
@@ -256,7 +185,7 @@ class HfDatasetProviderTest {
             assertEquals(2, requests.size());
             assertTrue(requests.get(0).endsWith("auth=Bearer tok"));
             // a second run finds it in the cache without the network
-            assertTrue(new HfDatasetProvider(Map.of()).availableOffline("NeelNanda/pile-10k", new Ctx(List.of(hub), false)));
+            assertTrue(new HfDatasetProvider(Map.of()).availableOffline("NeelNanda/pile-10k", new ReversingContext(List.of(hub), false)));
         } finally {
             server.stop(0);
         }

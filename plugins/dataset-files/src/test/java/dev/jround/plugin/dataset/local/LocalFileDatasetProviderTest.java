@@ -1,11 +1,10 @@
 package dev.jround.plugin.dataset.local;
 
+import dev.jround.plugin.dataset.files.ReversingContext;
 import dev.jround.spi.CorruptInputException;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.data.CalibrationRecord;
-import dev.jround.spi.data.DatasetContext;
 import dev.jround.spi.data.DatasetProvider;
-import dev.jround.spi.data.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.ServiceLoader;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -30,51 +28,6 @@ class LocalFileDatasetProviderTest {
     Path dir;
 
     private final LocalFileDatasetProvider provider = new LocalFileDatasetProvider();
-
-    /** Reverses the order instead of a real shuffle, so tests see that the provider applies the context's order. */
-    static final class ReversingContext implements DatasetContext {
-        long seenSeed = -1;
-
-        @Override
-        public Tokenizer tokenizer() {
-            return null;
-        }
-
-        @Override
-        public long seed() {
-            return 42;
-        }
-
-        @Override
-        public int seqlen() {
-            return 8;
-        }
-
-        @Override
-        public List<Path> cacheRoots() {
-            return List.of();
-        }
-
-        @Override
-        public boolean online() {
-            return false;
-        }
-
-        @Override
-        public Optional<TextSampler> sampler() {
-            return Optional.empty();
-        }
-
-        @Override
-        public int[] pythonShuffleOrder(int n, long seed) {
-            seenSeed = seed;
-            int[] o = new int[n];
-            for (int i = 0; i < n; i++) {
-                o[i] = n - 1 - i;
-            }
-            return o;
-        }
-    }
 
     private static Path resource(String name) throws URISyntaxException {
         return Path.of(LocalFileDatasetProviderTest.class.getResource("/parquet/" + name).toURI());
