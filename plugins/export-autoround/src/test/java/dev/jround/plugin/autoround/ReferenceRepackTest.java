@@ -3,13 +3,9 @@ package dev.jround.plugin.autoround;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.jround.spi.export.ExportContext;
-import dev.jround.spi.export.ExportSession;
-import dev.jround.spi.model.ModelConfig;
 import dev.jround.spi.pack.PackedCheckpoint;
+import dev.jround.spi.pack.testing.ReferenceRepack;
 import dev.jround.spi.quant.LayerSpec;
-import dev.jround.spi.tensor.HostTensor;
-import dev.jround.spi.tensor.SafetensorsCheckpoint;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -21,7 +17,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -55,34 +50,9 @@ class ReferenceRepackTest {
         Path ref = models.resolve("aidreams260K-reference-exports").resolve(folder);
         Path src = models.resolve("aidreams260K");
         Path out = tmp.resolve("out");
-        try (PackedCheckpoint ckpt = PackedCheckpoint.open(ref);
-             SafetensorsCheckpoint source = SafetensorsCheckpoint.open(src)) {
-            ExportContext ctx = new ExportContext(format, out, ModelConfig.read(src), src, source, modelOrder(ckpt),
-                    List.of("model.layers"), Map.of("iters", 0, "lr", 0.005, "nsamples", 16, "seqlen", 128, "batch_size", 8,
-                    "enable_quanted_input", true, "amp", false, "dataset", "calib.jsonl", "autoround_version", "0.15.0"),
-                    5_000_000_000L);
-            try (ExportSession s = new AutoRoundExporter().open(ctx)) {
-                for (String m : ckpt.packedModules()) {
-                    s.addQuantized(ckpt.layer(m));
-                }
-                for (String n : ckpt.tensors().names()) {
-                    if (!ckpt.isPackedTensor(n)) {
-                        s.addTensor(n, ckpt.tensors().get(n));
-                    }
-                }
-                s.finish();
-            }
-            try (SafetensorsCheckpoint mine = SafetensorsCheckpoint.open(out)) {
-                assertEquals(new java.util.TreeSet<>(ckpt.tensors().names()), new java.util.TreeSet<>(mine.names()));
-                for (String n : mine.names()) {
-                    HostTensor a = ckpt.tensors().get(n);
-                    HostTensor b = mine.get(n);
-                    assertEquals(a.dtype(), b.dtype(), n);
-                    assertArrayEquals(a.shape(), b.shape(), n);
-                    assertEquals(a.data(), b.data(), n + " bytes");
-                }
-            }
-        }
+        ReferenceRepack.assertRewritesTensors(new AutoRoundExporter(), format, ref, src, out, ReferenceRepackTest::modelOrder,
+                Map.of("iters", 0, "lr", 0.005, "nsamples", 16, "seqlen", 128, "batch_size", 8,
+                        "enable_quanted_input", true, "amp", false, "dataset", "calib.jsonl", "autoround_version", "0.15.0"));
         ObjectMapper json = new ObjectMapper();
         ObjectNode want = (ObjectNode) json.readTree(ref.resolve("config.json").toFile());
         ObjectNode wantQc = (ObjectNode) want.get("quantization_config");

@@ -4,15 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.spi.InvalidInputException;
-import dev.jround.spi.export.ExportContext;
-import dev.jround.spi.export.ExportSession;
-import dev.jround.spi.model.ModelConfig;
-import dev.jround.spi.pack.PackedCheckpoint;
 import dev.jround.spi.pack.testing.ExportAssertions;
 import dev.jround.spi.pack.testing.ExportFixture;
+import dev.jround.spi.pack.testing.ReferenceRepack;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
-import dev.jround.spi.tensor.HostTensor;
 import dev.jround.spi.tensor.SafetensorsCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,13 +19,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Function;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -99,26 +92,8 @@ class AwqExporterTest {
         Path ref = models.resolve("aidreams260K-reference-exports/auto_awq_w4g32asym");
         Path src = models.resolve("aidreams260K");
         Path out = tmp.resolve("out");
-        try (PackedCheckpoint ckpt = PackedCheckpoint.open(ref); SafetensorsCheckpoint source = SafetensorsCheckpoint.open(src)) {
-            List<LayerSpec> specs = new ArrayList<>(ckpt.linearLayers());
-            ExportContext ctx = new ExportContext("auto_awq", out, ModelConfig.read(src), src, source, specs, List.of("model.layers"),
-                    Map.of("amp", false, "enable_quanted_input", false, "autoround_version", "0.15.0"), 5_000_000_000L);
-            try (ExportSession s = exporter.open(ctx)) {
-                ckpt.packedModules().forEach(m -> s.addQuantized(ckpt.layer(m)));
-                ckpt.tensors().names().stream().filter(n -> !ckpt.isPackedTensor(n)).forEach(n -> s.addTensor(n, ckpt.tensors().get(n)));
-                s.finish();
-            }
-            try (SafetensorsCheckpoint mine = SafetensorsCheckpoint.open(out)) {
-                assertEquals(new TreeSet<>(ckpt.tensors().names()), new TreeSet<>(mine.names()));
-                for (String n : mine.names()) {
-                    HostTensor a = ckpt.tensors().get(n);
-                    HostTensor b = mine.get(n);
-                    assertEquals(a.dtype(), b.dtype(), n);
-                    assertArrayEquals(a.shape(), b.shape(), n);
-                    assertEquals(a.data(), b.data(), n + " bytes");
-                }
-            }
-        }
+        ReferenceRepack.assertRewritesTensors(exporter, "auto_awq", ref, src, out, ckpt -> new ArrayList<>(ckpt.linearLayers()),
+                Map.of("amp", false, "enable_quanted_input", false, "autoround_version", "0.15.0"));
         ObjectNode want = (ObjectNode) JSON.readTree(ref.resolve("config.json").toFile());
         ObjectNode got = (ObjectNode) JSON.readTree(out.resolve("config.json").toFile());
         ObjectNode wq = (ObjectNode) want.get("quantization_config");

@@ -4,16 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.spi.InvalidInputException;
-import dev.jround.spi.export.ExportContext;
-import dev.jround.spi.export.ExportSession;
-import dev.jround.spi.model.ModelConfig;
-import dev.jround.spi.pack.PackedCheckpoint;
 import dev.jround.spi.pack.PyJson;
 import dev.jround.spi.pack.testing.ExportAssertions;
 import dev.jround.spi.pack.testing.ExportFixture;
+import dev.jround.spi.pack.testing.ReferenceRepack;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
-import dev.jround.spi.tensor.HostTensor;
 import dev.jround.spi.tensor.SafetensorsCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,10 +22,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.function.Function;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -143,28 +137,12 @@ class GptqExporterTest {
         Path src = models.resolve("aidreams260K");
         Path out = tmp.resolve("out");
         List<String> order = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
-        try (PackedCheckpoint ckpt = PackedCheckpoint.open(ref); SafetensorsCheckpoint source = SafetensorsCheckpoint.open(src)) {
+        ReferenceRepack.assertRewritesTensors(exporter, "auto_gptq", ref, src, out, ckpt -> {
             List<LayerSpec> specs = new ArrayList<>(ckpt.linearLayers());
             specs.sort(Comparator.comparingInt(LayerSpec::blockIndex)
                     .thenComparingInt(s -> order.indexOf(s.name().substring(s.name().lastIndexOf('.') + 1))));
-            ExportContext ctx = new ExportContext("auto_gptq", out, ModelConfig.read(src), src, source, specs, List.of("model.layers"),
-                    Map.of("amp", false, "enable_quanted_input", false, "autoround_version", "0.15.0"), 5_000_000_000L);
-            try (ExportSession s = exporter.open(ctx)) {
-                ckpt.packedModules().forEach(m -> s.addQuantized(ckpt.layer(m)));
-                ckpt.tensors().names().stream().filter(n -> !ckpt.isPackedTensor(n)).forEach(n -> s.addTensor(n, ckpt.tensors().get(n)));
-                s.finish();
-            }
-            try (SafetensorsCheckpoint mine = SafetensorsCheckpoint.open(out)) {
-                assertEquals(new TreeSet<>(ckpt.tensors().names()), new TreeSet<>(mine.names()));
-                for (String n : mine.names()) {
-                    HostTensor a = ckpt.tensors().get(n);
-                    HostTensor b = mine.get(n);
-                    assertEquals(a.dtype(), b.dtype(), n);
-                    assertArrayEquals(a.shape(), b.shape(), n);
-                    assertEquals(a.data(), b.data(), n + " bytes");
-                }
-            }
-        }
+            return specs;
+        }, Map.of("amp", false, "enable_quanted_input", false, "autoround_version", "0.15.0"));
         ObjectNode want = (ObjectNode) JSON.readTree(ref.resolve("quantization_config.json").toFile());
         want.remove("static_attention_granularity");
         want.remove("static_kv_granularity");
