@@ -6,14 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.jround.spi.PluginDescriptor;
-import dev.jround.spi.PluginKind;
 import dev.jround.spi.UnsupportedFeatureException;
-import dev.jround.spi.device.DeviceBackend;
 import dev.jround.spi.model.BlockInputs;
 import dev.jround.spi.model.CausalLM;
 import dev.jround.spi.model.LinearInfo;
 import dev.jround.spi.model.ModelConfig;
+import dev.jround.spi.model.testing.GoldenLogits;
 import dev.jround.spi.tensor.HostTensor;
 import dev.jround.spi.tensor.SafetensorsCheckpoint;
 import dev.jround.spi.tensor.SafetensorsFile;
@@ -21,13 +19,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static dev.jround.spi.model.testing.GoldenLogits.CPU;
+import static dev.jround.spi.model.testing.GoldenLogits.tensor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -37,52 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** jround's Llama-family forward against logits transformers produced for the same tiny checkpoints. */
 class GoldenLogitsTest {
 
-    static final DeviceBackend CPU = new DeviceBackend() {
-        @Override
-        public PluginDescriptor descriptor() {
-            return PluginDescriptor.of(PluginKind.DEVICE, "test-cpu", "1", "test");
-        }
-
-        @Override
-        public String deviceName() {
-            return "cpu";
-        }
-
-        @Override
-        public boolean isAvailable() {
-            return true;
-        }
-
-        @Override
-        public int rank() {
-            return 0;
-        }
-
-        @Override
-        public NDManager newManager() {
-            return NDManager.newBaseManager();
-        }
-    };
-
     static Path golden(String name) {
-        try {
-            return Path.of(GoldenLogitsTest.class.getResource("/golden/" + name + "/config.json").toURI()).getParent();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static NDArray tensor(NDManager m, SafetensorsFile f, String name) {
-        HostTensor t = f.get(name);
-        return t.dtype() == dev.jround.spi.tensor.DType.I64
-                ? m.create(longs(t), new Shape(t.shape()))
-                : m.create(t.toFloats(), new Shape(t.shape()));
-    }
-
-    static long[] longs(HostTensor t) {
-        long[] r = new long[(int) t.numel()];
-        t.data().asLongBuffer().get(r);
-        return r;
+        return GoldenLogits.golden(GoldenLogitsTest.class, name);
     }
 
     static CausalLM bind(String name, SafetensorsCheckpoint weights, DataType type) {
@@ -98,18 +53,8 @@ class GoldenLogitsTest {
         Path dir = golden(name);
         try (SafetensorsCheckpoint weights = SafetensorsCheckpoint.open(dir.resolve("model.safetensors"));
              SafetensorsFile g = SafetensorsFile.open(dir.resolve("golden.safetensors"));
-             CausalLM model = bind(name, weights, DataType.FLOAT32);
-             NDManager m = NDManager.newBaseManager()) {
-            NDArray logits = model.logits(m, tensor(m, g, "input_ids"), BlockInputs.NONE);
-            assertEquals(new Shape(g.get("logits").shape()), logits.getShape());
-            float diff = logits.sub(tensor(m, g, "logits")).abs().max().getFloat();
-            assertTrue(diff < 1e-4, name + " max |delta logit| " + diff);
-
-            NDArray mask = tensor(m, g, "batch_mask");
-            NDArray batch = model.logits(m, tensor(m, g, "batch_ids"), new BlockInputs(mask));
-            NDArray real = mask.toType(DataType.FLOAT32, false).expandDims(2);
-            float batchDiff = batch.sub(tensor(m, g, "batch_logits")).abs().mul(real).max().getFloat();
-            assertTrue(batchDiff < 1e-4, name + " padded batch max |delta logit| " + batchDiff);
+             CausalLM model = bind(name, weights, DataType.FLOAT32)) {
+            GoldenLogits.assertFloat32LogitsMatch(name, model, g);
         }
     }
 
