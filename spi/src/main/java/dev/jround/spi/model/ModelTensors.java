@@ -2,15 +2,19 @@ package dev.jround.spi.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jround.spi.tensor.HostTensor;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -130,6 +134,40 @@ public final class ModelTensors {
         }
         // allowed -> (1 - 1) * MAX = 0, masked -> (0 - 1) * MAX = lowest float
         return allowed.toType(DataType.FLOAT32, false).sub(1f).mul(Float.MAX_VALUE);
+    }
+
+    /**
+     * Runs one block's forward pass inside an {@link NDScope}, so that every intermediate array is freed when it
+     * returns: only the result and the activations handed to {@code observer} survive, attached to the manager of
+     * {@code hidden}.
+     *
+     * @param observer receives each linear layer's input by layer name, or {@code null}
+     * @param forward  the block's computation, given the observer to call (wrapped, or {@code null})
+     */
+    public static NDArray scopedBlockForward(NDArray hidden, BiConsumer<String, NDArray> observer,
+                                             Function<BiConsumer<String, NDArray>, NDArray> forward) {
+        NDManager target = hidden.getManager();
+        List<NDArray> observed = new ArrayList<>();
+        BiConsumer<String, NDArray> watch = observer == null ? null : (name, x) -> {
+            observed.add(x);
+            observer.accept(name, x);
+        };
+        NDArray result;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            result = forward.apply(watch);
+            NDScope.unregister(result);
+            for (NDArray o : observed) {
+                NDScope.unregister(o);
+            }
+        }
+        result.attach(target);
+        for (NDArray o : observed) {
+            if (!o.isReleased()) {
+                o.attach(target);
+            }
+        }
+        return result;
     }
 
     /**

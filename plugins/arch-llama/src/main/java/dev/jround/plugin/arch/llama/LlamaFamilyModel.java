@@ -151,15 +151,7 @@ final class LlamaFamilyModel implements CausalLM {
                                 BiConsumer<String, NDArray> observer) {
         Map<String, NDArray> w = weights(i);
         String p = blockName(i) + ".";
-        NDManager target = hidden.getManager();
-        List<NDArray> observed = new ArrayList<>();
-        BiConsumer<String, NDArray> watch = observer == null ? null : (name, x) -> {
-            observed.add(x);
-            observer.accept(name, x);
-        };
-        NDArray result;
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
+        return ModelTensors.scopedBlockForward(hidden, observer, watch -> {
             long batch = hidden.getShape().get(0);
             long seq = hidden.getShape().get(1);
             NDArray mask = inputs == null ? null : inputs.attentionMask();
@@ -176,19 +168,8 @@ final class LlamaFamilyModel implements CausalLM {
             NDArray up = linear(y, p + "mlp.up_proj", w, linearWeights, watch);
             NDArray act = lowp(lowp(gate.mul(Activation.sigmoid(gate))).mul(up));
             NDArray down = linear(act, p + "mlp.down_proj", w, linearWeights, watch);
-            result = lowp(h.add(down));
-            NDScope.unregister(result);
-            for (NDArray o : observed) {
-                NDScope.unregister(o);
-            }
-        }
-        result.attach(target);
-        for (NDArray o : observed) {
-            if (!o.isReleased()) {
-                o.attach(target);
-            }
-        }
-        return result;
+            return lowp(h.add(down));
+        });
     }
 
     private NDArray attention(NDArray x, String p, Map<String, NDArray> w, Map<String, NDArray> replaced,

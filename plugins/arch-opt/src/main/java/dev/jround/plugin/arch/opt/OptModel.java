@@ -179,15 +179,7 @@ final class OptModel implements CausalLM {
         Map<String, NDArray> w = weights(i);
         NDArray positionTable = i == 0 ? sharedWeight("model.decoder.embed_positions.weight") : null;
         String p = blockName(i) + ".";
-        NDManager target = input.getManager();
-        List<NDArray> observed = new ArrayList<>();
-        BiConsumer<String, NDArray> watch = observer == null ? null : (name, x) -> {
-            observed.add(x);
-            observer.accept(name, x);
-        };
-        NDArray result;
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
+        return ModelTensors.scopedBlockForward(input, observer, watch -> {
             long batch = input.getShape().get(0);
             long seq = input.getShape().get(1);
             NDArray mask = inputs == null ? null : inputs.attentionMask();
@@ -208,19 +200,8 @@ final class OptModel implements CausalLM {
             if (!normBefore) {
                 y = layerNorm(y, w, p + "final_layer_norm");
             }
-            result = y;
-            NDScope.unregister(result);
-            for (NDArray o : observed) {
-                NDScope.unregister(o);
-            }
-        }
-        result.attach(target);
-        for (NDArray o : observed) {
-            if (!o.isReleased()) {
-                o.attach(target);
-            }
-        }
-        return result;
+            return y;
+        });
     }
 
     /** transformers' OPT positions: running count of real tokens minus one (padding -1), plus the offset 2. */
