@@ -174,7 +174,6 @@ public final class BlockPipeline {
 
     private List<NDArray> referencePass(int block, List<NDArray> inputs, int batch, NDManager target, Map<String, float[]> imatrix) {
         Map<String, double[]> sums = new LinkedHashMap<>();
-        int[] count = {0};
         java.util.function.BiConsumer<String, NDArray> observer = imatrix == null ? null : (name, x) -> {
             float[] sq = x.toType(DataType.FLOAT32, false).square().sum(new int[]{0, 1}).toFloatArray();
             double[] acc = sums.computeIfAbsent(name, k -> new double[sq.length]);
@@ -182,17 +181,14 @@ public final class BlockPipeline {
                 acc[i] += sq[i];
             }
         };
-        List<NDArray> out = forwardAll(block, inputs, batch, target, Map.of(), observer == null ? null : (name, x) -> {
-            observer.accept(name, x);
-        });
+        List<NDArray> out = forwardAll(block, inputs, batch, target, Map.of(), observer);
         if (imatrix != null) {
             // AutoRound divides by the number of samples, not tokens; only relative values matter.
             int n = inputs.size();
-            count[0] = n;
             sums.forEach((k, v) -> {
                 float[] f = new float[v.length];
                 for (int i = 0; i < v.length; i++) {
-                    f[i] = (float) (v[i] / count[0]);
+                    f[i] = (float) (v[i] / n);
                 }
                 imatrix.put(k, f);
             });
