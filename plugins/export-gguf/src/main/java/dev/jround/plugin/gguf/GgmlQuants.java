@@ -36,8 +36,8 @@ public final class GgmlQuants {
             case Q8_0 -> { for (int i = 0; i < nb; i++) deqQ8_0(b, p + 34 * i, dst, dstOff + 32 * i); }
             case Q2_K -> { for (int i = 0; i < nb; i++) deqQ2_K(b, p + 84 * i, dst, dstOff + QK_K * i); }
             case Q3_K -> { for (int i = 0; i < nb; i++) deqQ3_K(b, p + 110 * i, dst, dstOff + QK_K * i); }
-            case Q4_K -> { for (int i = 0; i < nb; i++) deqQ4_K(b, p + 144 * i, dst, dstOff + QK_K * i); }
-            case Q5_K -> { for (int i = 0; i < nb; i++) deqQ5_K(b, p + 176 * i, dst, dstOff + QK_K * i); }
+            case Q4_K -> { for (int i = 0; i < nb; i++) deqQ45_K(b, p + 144 * i, dst, dstOff + QK_K * i, false); }
+            case Q5_K -> { for (int i = 0; i < nb; i++) deqQ45_K(b, p + 176 * i, dst, dstOff + QK_K * i, true); }
             case Q6_K -> { for (int i = 0; i < nb; i++) deqQ6_K(b, p + 210 * i, dst, dstOff + QK_K * i); }
         }
     }
@@ -170,41 +170,27 @@ public final class GgmlQuants {
         return j < 4 ? u8(b, p + j + 4) & 63 : (u8(b, p + j + 4) >>> 4) | ((u8(b, p + j) >>> 6) << 4);
     }
 
-    private static void deqQ4_K(ByteBuffer b, int p, float[] y, int o) {
+    /** Q4_K and Q5_K share scales and layout; Q5_K adds a plane of fifth bits (16 bytes at 16) before its nibbles. */
+    private static void deqQ45_K(ByteBuffer b, int p, float[] y, int o, boolean fiveBit) {
         float d = half(b, p);
         float min = half(b, p + 2);
-        int is = 0;
-        for (int j = 0; j < QK_K; j += 64) {
-            int q = p + 16 + j / 2;
-            float d1 = d * scaleK4(b, p + 4, is);
-            float m1 = min * minK4(b, p + 4, is);
-            float d2 = d * scaleK4(b, p + 4, is + 1);
-            float m2 = min * minK4(b, p + 4, is + 1);
-            for (int l = 0; l < 32; l++) y[o + j + l] = d1 * (u8(b, q + l) & 0xF) - m1;
-            for (int l = 0; l < 32; l++) y[o + j + 32 + l] = d2 * (u8(b, q + l) >>> 4) - m2;
-            is += 2;
-        }
-    }
-
-    private static void deqQ5_K(ByteBuffer b, int p, float[] y, int o) {
-        float d = half(b, p);
-        float min = half(b, p + 2);
+        int nibbles = p + (fiveBit ? 48 : 16);
         int is = 0;
         int u1 = 1;
         int u2 = 2;
         for (int j = 0; j < QK_K; j += 64) {
-            int ql = p + 48 + j / 2;
+            int q = nibbles + j / 2;
             float d1 = d * scaleK4(b, p + 4, is);
             float m1 = min * minK4(b, p + 4, is);
             float d2 = d * scaleK4(b, p + 4, is + 1);
             float m2 = min * minK4(b, p + 4, is + 1);
             for (int l = 0; l < 32; l++) {
-                int h = (u8(b, p + 16 + l) & u1) != 0 ? 16 : 0;
-                y[o + j + l] = d1 * ((u8(b, ql + l) & 0xF) + h) - m1;
+                int h = fiveBit && (u8(b, p + 16 + l) & u1) != 0 ? 16 : 0;
+                y[o + j + l] = d1 * ((u8(b, q + l) & 0xF) + h) - m1;
             }
             for (int l = 0; l < 32; l++) {
-                int h = (u8(b, p + 16 + l) & u2) != 0 ? 16 : 0;
-                y[o + j + 32 + l] = d2 * ((u8(b, ql + l) >>> 4) + h) - m2;
+                int h = fiveBit && (u8(b, p + 16 + l) & u2) != 0 ? 16 : 0;
+                y[o + j + 32 + l] = d2 * ((u8(b, q + l) >>> 4) + h) - m2;
             }
             is += 2;
             u1 <<= 2;
@@ -286,15 +272,7 @@ public final class GgmlQuants {
     }
 
     private static void refQ4_0(float[] x, int o, byte[] y, int p) {
-        float amax = 0;
-        float max = 0;
-        for (int j = 0; j < 32; j++) {
-            float v = x[o + j];
-            if (amax < Math.abs(v)) {
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
+        float max = largestMagnitude(x, o, 32);
         float d = max / -8;
         float id = d != 0 ? 1.0f / d : 0.0f;
         putHalf(y, p, d);
@@ -337,15 +315,7 @@ public final class GgmlQuants {
     }
 
     private static void refQ5_0(float[] x, int o, byte[] y, int p) {
-        float amax = 0;
-        float max = 0;
-        for (int j = 0; j < 32; j++) {
-            float v = x[o + j];
-            if (amax < Math.abs(v)) {
-                amax = Math.abs(v);
-                max = v;
-            }
-        }
+        float max = largestMagnitude(x, o, 32);
         float d = max / -16;
         float id = d != 0 ? 1.0f / d : 0.0f;
         putHalf(y, p, d);
@@ -378,6 +348,20 @@ public final class GgmlQuants {
         return (int) (v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5));
     }
 
+    /** The element of {@code v[o..o+n)} with the largest magnitude, sign kept (the first on ties; 0 if all are 0). */
+    private static float largestMagnitude(float[] v, int o, int n) {
+        float max = 0;
+        float amax = 0;
+        for (int i = 0; i < n; i++) {
+            float a = Math.abs(v[o + i]);
+            if (a > amax) {
+                amax = a;
+                max = v[o + i];
+            }
+        }
+        return max;
+    }
+
     /**
      * llama.cpp's {@code make_qkx2_quants}: asymmetric scale and min of one sub-block by weighted least squares
      * over a small range of candidate scales. Returns the scale; {@code theMin[0]} receives the (positive) min.
@@ -403,14 +387,11 @@ public final class GgmlQuants {
         }
         float iscale = nmax / (max - min);
         float scale = 1 / iscale;
-        float bestError = 0;
         for (int i = 0; i < n; i++) {
             int l = nearestInt(iscale * (x[o + i] - min));
             L[lo + i] = Math.max(0, Math.min(nmax, l));
-            float diff = scale * L[lo + i] + min - x[o + i];
-            diff = useMad ? Math.abs(diff) : diff * diff;
-            bestError += weights[i] * diff;
         }
+        float bestError = weightedError(n, x, o, weights, L, lo, scale, min, useMad);
         int[] aux = new int[n];
         for (int is = 0; is <= nstep; is++) {
             iscale = (rmin + rdelta * is + nmax) / (max - min);
@@ -434,12 +415,7 @@ public final class GgmlQuants {
                     thisMin = 0;
                     thisScale = sumXl / sumL2;
                 }
-                float curError = 0;
-                for (int i = 0; i < n; i++) {
-                    float diff = thisScale * aux[i] + thisMin - x[o + i];
-                    diff = useMad ? Math.abs(diff) : diff * diff;
-                    curError += weights[i] * diff;
-                }
+                float curError = weightedError(n, x, o, weights, aux, 0, thisScale, thisMin, useMad);
                 if (curError < bestError) {
                     System.arraycopy(aux, 0, L, lo, n);
                     bestError = curError;
@@ -450,6 +426,18 @@ public final class GgmlQuants {
         }
         theMin[0] = -min;
         return scale;
+    }
+
+    /** Weighted absolute (MAD) or squared error of reconstructing {@code x[o..o+n)} as {@code scale * code + min}. */
+    private static float weightedError(int n, float[] x, int o, float[] weights, int[] codes, int co, float scale,
+                                       float min, boolean useMad) {
+        float error = 0;
+        for (int i = 0; i < n; i++) {
+            float diff = scale * codes[co + i] + min - x[o + i];
+            diff = useMad ? Math.abs(diff) : diff * diff;
+            error += weights[i] * diff;
+        }
+        return error;
     }
 
     private static void refQ2_K(float[] x, int o, byte[] y, int p) {
@@ -482,23 +470,12 @@ public final class GgmlQuants {
             dmin = maxMin / 15f;
         }
         for (int j = 0; j < 16; j++) {
-            y[p + j] = (byte) (sc[j] | (mn[j] << 4));
+            // llama.cpp ORs the raw codes into one byte; take both nibbles back from that byte as it does
+            int packed = (sc[j] | (mn[j] << 4)) & 0xFF;
+            sc[j] = packed & 0xF;
+            mn[j] = packed >>> 4;
         }
-        putHalf(y, p + 80, d);
-        putHalf(y, p + 82, dmin);
-        float dh = f16(d);
-        float dmh = f16(dmin);
-        for (int j = 0; j < 16; j++) {
-            int packed = y[p + j] & 0xFF;
-            float dd = dh * (packed & 0xF);
-            if (dd == 0) continue;
-            float dm = dmh * (packed >>> 4);
-            for (int ii = 0; ii < 16; ii++) {
-                int l = nearestInt((x[o + 16 * j + ii] + dm) / dd);
-                L[16 * j + ii] = Math.max(0, Math.min(3, l));
-            }
-        }
-        packTwoBit(L, y, p + 16);
+        writeQ2KBlock(x, o, y, p, sc, mn, d, dmin, L);
     }
 
     /** Q2_K/Q3_K low-bit plane: four 2-bit codes per byte from elements l, l+32, l+64, l+96 of each 128-half. */
@@ -511,27 +488,33 @@ public final class GgmlQuants {
         }
     }
 
-    /** llama.cpp's {@code make_q3_quants} with RMSE refinement; {@code L} receives codes offset by {@code nmax}. */
-    static float makeQ3(int n, int nmax, float[] x, int o, int[] L, int lo) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[o + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[o + i];
-            }
-        }
-        if (amax < GROUP_MAX_EPS) {
+    /** {@code v} rounded to nearest (ties to even) and clamped to the signed code range [-nmax, nmax - 1]. */
+    private static int symmetricCode(float v, int nmax) {
+        return Math.max(-nmax, Math.min(nmax - 1, nearestInt(v)));
+    }
+
+    /**
+     * The largest-magnitude element of {@code x[o..o+n)}, sign kept; 0 when the group is numerically zero
+     * (below llama.cpp's GROUP_MAX_EPS), in which case its codes {@code L[lo..lo+n)} are set to 0.
+     */
+    private static float groupMaxOrZeroCodes(int n, float[] x, int o, int[] L, int lo) {
+        float max = largestMagnitude(x, o, n);
+        if (Math.abs(max) < GROUP_MAX_EPS) {
             for (int i = 0; i < n; i++) L[lo + i] = 0;
             return 0f;
         }
+        return max;
+    }
+
+    /** llama.cpp's {@code make_q3_quants} with RMSE refinement; {@code L} receives codes offset by {@code nmax}. */
+    static float makeQ3(int n, int nmax, float[] x, int o, int[] L, int lo) {
+        float max = groupMaxOrZeroCodes(n, x, o, L, lo);
+        if (max == 0) return 0f;
         float iscale = -nmax / max;
         float sumlx = 0;
         float suml2 = 0;
         for (int i = 0; i < n; i++) {
-            int l = nearestInt(iscale * x[o + i]);
-            l = Math.max(-nmax, Math.min(nmax - 1, l));
+            int l = symmetricCode(iscale * x[o + i], nmax);
             L[lo + i] = l;
             float w = x[o + i] * x[o + i];
             sumlx += w * x[o + i] * l;
@@ -570,16 +553,10 @@ public final class GgmlQuants {
     private static void refQ3_K(float[] x, int o, byte[] y, int p) {
         int[] L = new int[QK_K];
         float[] scales = new float[16];
-        float maxScale = 0;
-        float amax = 0;
         for (int j = 0; j < 16; j++) {
             scales[j] = makeQ3(16, 4, x, o + 16 * j, L, 16 * j);
-            float s = Math.abs(scales[j]);
-            if (s > amax) {
-                amax = s;
-                maxScale = scales[j];
-            }
         }
+        float maxScale = largestMagnitude(scales, 0, 16);
         int[] codes = new int[16];
         float d = 0;
         if (maxScale != 0) {
@@ -616,14 +593,7 @@ public final class GgmlQuants {
 
     /** Requantizes every sub-block with the stored scale (where nonzero) and writes the hmask and low-bit planes. */
     static void finishQ3K(float[] x, int o, byte[] y, int p, int[] L, int[] codes, float dh) {
-        for (int j = 0; j < 16 && x != null; j++) {
-            float dd = dh * codes[j];
-            if (dd == 0) continue;
-            for (int ii = 0; ii < 16; ii++) {
-                int l = nearestInt(x[o + 16 * j + ii] / dd);
-                L[16 * j + ii] = Math.max(-4, Math.min(3, l)) + 4;
-            }
-        }
+        requantizeSymmetric(x, o, L, codes, dh, 4);
         for (int k = 0; k < 32; k++) y[p + k] = 0;
         int[] low = new int[QK_K];
         for (int e = 0; e < QK_K; e++) {
@@ -696,17 +666,7 @@ public final class GgmlQuants {
         putHalf(y, p, d);
         putHalf(y, p + 2, dmin);
         packK4Scales(sc, mn, y, p + 4);
-        float dh = f16(d);
-        float dmh = f16(dmin);
-        for (int j = 0; j < 8 && x != null; j++) {
-            float dd = dh * sc[j];
-            if (dd == 0) continue;
-            float dm = dmh * mn[j];
-            for (int ii = 0; ii < 32; ii++) {
-                int l = nearestInt((x[o + 32 * j + ii] + dm) / dd);
-                L[32 * j + ii] = Math.max(0, Math.min(nmax, l));
-            }
-        }
+        requantizeAsymmetric(x, o, L, 8, 32, sc, mn, f16(d), f16(dmin), nmax);
         if (bits == 4) {
             for (int j = 0; j < QK_K; j += 64) {
                 for (int l = 0; l < 32; l++) {
@@ -747,41 +707,52 @@ public final class GgmlQuants {
         }
         putHalf(y, p + 80, d);
         putHalf(y, p + 82, dmin);
-        float dh = f16(d);
-        float dmh = f16(dmin);
-        for (int j = 0; j < 16 && x != null; j++) {
+        requantizeAsymmetric(x, o, L, 16, 16, sc, mn, f16(d), f16(dmin), 3);
+        packTwoBit(L, y, p + 16);
+    }
+
+    /**
+     * Re-rounds each sub-block of {@code x} (unless {@code x} is null) against its stored scale {@code dh * sc[j]}
+     * and min {@code dmh * mn[j]}, codes clamped to [0, nmax]; a sub-block whose stored scale is zero keeps {@code L}.
+     */
+    private static void requantizeAsymmetric(float[] x, int o, int[] L, int subBlocks, int subSize, int[] sc, int[] mn,
+                                             float dh, float dmh, int nmax) {
+        for (int j = 0; j < subBlocks && x != null; j++) {
             float dd = dh * sc[j];
             if (dd == 0) continue;
             float dm = dmh * mn[j];
-            for (int ii = 0; ii < 16; ii++) {
-                int l = nearestInt((x[o + 16 * j + ii] + dm) / dd);
-                L[16 * j + ii] = Math.max(0, Math.min(3, l));
+            for (int ii = 0; ii < subSize; ii++) {
+                int l = nearestInt((x[o + subSize * j + ii] + dm) / dd);
+                L[subSize * j + ii] = Math.max(0, Math.min(nmax, l));
             }
         }
-        packTwoBit(L, y, p + 16);
+    }
+
+    /**
+     * Re-rounds each 16-element sub-block of {@code x} (unless {@code x} is null) against its stored scale
+     * {@code dh * codes[j]}, codes clamped to [-offset, offset - 1] and stored plus {@code offset}; a sub-block
+     * whose stored scale is zero keeps {@code L}.
+     */
+    private static void requantizeSymmetric(float[] x, int o, int[] L, int[] codes, float dh, int offset) {
+        for (int j = 0; j < 16 && x != null; j++) {
+            float dd = dh * codes[j];
+            if (dd == 0) continue;
+            for (int ii = 0; ii < 16; ii++) {
+                int l = nearestInt(x[o + 16 * j + ii] / dd);
+                L[16 * j + ii] = Math.max(-offset, Math.min(offset - 1, l)) + offset;
+            }
+        }
     }
 
     /** llama.cpp's {@code make_qx_quants} with {@code rmse_type = 1} (or the given weights); codes offset by nmax. */
     static float makeQx(int n, int nmax, float[] x, int o, int[] L, int lo, float[] qw) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[o + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[o + i];
-            }
-        }
-        if (amax < GROUP_MAX_EPS) {
-            for (int i = 0; i < n; i++) L[lo + i] = 0;
-            return 0f;
-        }
+        float max = groupMaxOrZeroCodes(n, x, o, L, lo);
+        if (max == 0) return 0f;
         float iscale = -nmax / max;
         float sumlx = 0;
         float suml2 = 0;
         for (int i = 0; i < n; i++) {
-            int l = nearestInt(iscale * x[o + i]);
-            l = Math.max(-nmax, Math.min(nmax - 1, l));
+            int l = symmetricCode(iscale * x[o + i], nmax);
             L[lo + i] = l + nmax;
             float w = qw != null ? qw[i] : x[o + i] * x[o + i];
             sumlx += w * x[o + i] * l;
@@ -795,16 +766,14 @@ public final class GgmlQuants {
             sumlx = 0;
             suml2 = 0;
             for (int i = 0; i < n; i++) {
-                int l = nearestInt(iscale * x[o + i]);
-                l = Math.max(-nmax, Math.min(nmax - 1, l));
+                int l = symmetricCode(iscale * x[o + i], nmax);
                 float w = qw != null ? qw[i] : x[o + i] * x[o + i];
                 sumlx += w * x[o + i] * l;
                 suml2 += w * l * l;
             }
             if (suml2 > 0 && sumlx * sumlx > best * suml2) {
                 for (int i = 0; i < n; i++) {
-                    int l = nearestInt(iscale * x[o + i]);
-                    L[lo + i] = nmax + Math.max(-nmax, Math.min(nmax - 1, l));
+                    L[lo + i] = nmax + symmetricCode(iscale * x[o + i], nmax);
                 }
                 scale = sumlx / suml2;
                 best = scale * sumlx;
@@ -816,18 +785,11 @@ public final class GgmlQuants {
     private static void refQ6_K(float[] x, int o, byte[] y, int p) {
         int[] L = new int[QK_K];
         float[] scales = new float[16];
-        float maxScale = 0;
-        float maxAbsScale = 0;
         for (int ib = 0; ib < 16; ib++) {
-            float scale = makeQx(16, 32, x, o + 16 * ib, L, 16 * ib, null);
-            scales[ib] = scale;
-            float abs = Math.abs(scale);
-            if (abs > maxAbsScale) {
-                maxAbsScale = abs;
-                maxScale = scale;
-            }
+            scales[ib] = makeQx(16, 32, x, o + 16 * ib, L, 16 * ib, null);
         }
-        if (maxAbsScale < GROUP_MAX_EPS) {
+        float maxScale = largestMagnitude(scales, 0, 16);
+        if (Math.abs(maxScale) < GROUP_MAX_EPS) {
             for (int k = 0; k < 210; k++) y[p + k] = 0;
             return;
         }
@@ -846,14 +808,7 @@ public final class GgmlQuants {
         for (int ib = 0; ib < 16; ib++) {
             y[p + 192 + ib] = (byte) codes[ib];
         }
-        for (int j = 0; j < 16 && x != null; j++) {
-            float dd = dh * codes[j];
-            if (dd == 0) continue;
-            for (int ii = 0; ii < 16; ii++) {
-                int l = nearestInt(x[o + 16 * j + ii] / dd);
-                L[16 * j + ii] = Math.max(-32, Math.min(31, l)) + 32;
-            }
-        }
+        requantizeSymmetric(x, o, L, codes, dh, 32);
         for (int j = 0; j < QK_K; j += 128) {
             int ql = p + j / 2;
             int qh = p + 128 + j / 4;
