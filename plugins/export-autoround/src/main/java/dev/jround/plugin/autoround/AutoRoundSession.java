@@ -4,23 +4,17 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.export.ExportContext;
-import dev.jround.spi.pack.HfExportSession;
 import dev.jround.spi.pack.PackedLayout;
+import dev.jround.spi.pack.PackedLayoutSession;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
-import dev.jround.spi.quant.QuantizedLayer;
-import dev.jround.spi.tensor.DType;
-import dev.jround.spi.tensor.HostTensor;
-
-import java.util.Map;
 
 /** One auto_round export: packs each layer in the chosen layout and writes the auto-round quantization_config. */
-final class AutoRoundSession extends HfExportSession {
+final class AutoRoundSession extends PackedLayoutSession {
 
     private final QuantScheme defaults;
     private final PackedLayout layout;
     private final String packingFormat;
-    private final boolean withGIdx;
 
     AutoRoundSession(ExportContext ctx) {
         super(ctx);
@@ -55,27 +49,12 @@ final class AutoRoundSession extends HfExportSession {
             default -> throw new InvalidInputException("the auto_round exporter does not write '" + format + "'",
                     "formats: auto_round, auto_round:auto_gptq, auto_round:gptqmodel, auto_round:auto_awq");
         }
-        this.withGIdx = layout == PackedLayout.GPTQ_V2 && packingFormat.equals(AutoRoundExporter.GPTQMODEL);
+        packWith(layout, layout == PackedLayout.GPTQ_V2 && packingFormat.equals(AutoRoundExporter.GPTQMODEL), packingFormat);
     }
 
     /** The packing actually used (the resolved sub-format). */
     String packingFormat() {
         return packingFormat;
-    }
-
-    @Override
-    protected void check(QuantizedLayer layer) {
-        checkRanges(layer, layout.minZero(), layout.maxZero(layer.bits()), packingFormat);
-    }
-
-    @Override
-    protected Map<String, HostTensor> packLayer(QuantizedLayer layer) {
-        return layout.pack(layer, withGIdx);
-    }
-
-    @Override
-    protected HostTensor biasTensor(String module, float[] bias) {
-        return HostTensor.ofFloats(bias, DType.F16, bias.length);
     }
 
     @Override

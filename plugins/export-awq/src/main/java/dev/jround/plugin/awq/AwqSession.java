@@ -5,30 +5,27 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.export.ExportContext;
-import dev.jround.spi.pack.HfExportSession;
+import dev.jround.spi.pack.PackedLayoutSession;
 import dev.jround.spi.pack.PackedLayout;
 import dev.jround.spi.pack.PyJson;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
-import dev.jround.spi.quant.QuantizedLayer;
-import dev.jround.spi.tensor.DType;
-import dev.jround.spi.tensor.HostTensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
 /** One auto_awq export. */
-final class AwqSession extends HfExportSession {
+final class AwqSession extends PackedLayoutSession {
 
     private final QuantScheme defaults;
 
     AwqSession(ExportContext ctx) {
         super(ctx);
+        packWith(PackedLayout.AWQ, false, "auto_awq");
         this.defaults = defaultScheme();
         Set<Integer> groups = new TreeSet<>();
         for (LayerSpec s : quantizedSpecs()) {
@@ -38,21 +35,6 @@ final class AwqSession extends HfExportSession {
             throw new InvalidInputException("auto_awq has one group_size for the whole model, the plan uses " + groups,
                     "use one group size for every layer, or --format auto_round (per-layer group sizes via extra_config)");
         }
-    }
-
-    @Override
-    protected void check(QuantizedLayer layer) {
-        checkRanges(layer, PackedLayout.AWQ.minZero(), PackedLayout.AWQ.maxZero(4), "auto_awq");
-    }
-
-    @Override
-    protected Map<String, HostTensor> packLayer(QuantizedLayer layer) {
-        return PackedLayout.AWQ.pack(layer, false);
-    }
-
-    @Override
-    protected HostTensor biasTensor(String module, float[] bias) {
-        return HostTensor.ofFloats(bias, DType.F16, bias.length);
     }
 
     @Override

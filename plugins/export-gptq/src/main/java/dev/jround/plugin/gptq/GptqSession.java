@@ -4,24 +4,20 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.spi.export.ExportContext;
-import dev.jround.spi.pack.HfExportSession;
+import dev.jround.spi.pack.PackedLayoutSession;
 import dev.jround.spi.pack.PackedLayout;
 import dev.jround.spi.pack.PyJson;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
-import dev.jround.spi.quant.QuantizedLayer;
-import dev.jround.spi.tensor.DType;
-import dev.jround.spi.tensor.HostTensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeSet;
 
 /** One auto_gptq export. */
-final class GptqSession extends HfExportSession {
+final class GptqSession extends PackedLayoutSession {
 
     /** Block prefixes every GPTQ consumer finds by itself; others are written as block_name_to_quantize. */
     private static final List<String> KNOWN_BLOCKS = List.of("transformer.h", "model.decoder.layers", "gpt_neox.layers", "model.layers");
@@ -31,22 +27,8 @@ final class GptqSession extends HfExportSession {
 
     GptqSession(ExportContext ctx) {
         super(ctx);
+        packWith(PackedLayout.GPTQ_V1, true, "auto_gptq (v1 zero points)");
         this.defaults = defaultScheme();
-    }
-
-    @Override
-    protected void check(QuantizedLayer layer) {
-        checkRanges(layer, PackedLayout.GPTQ_V1.minZero(), PackedLayout.GPTQ_V1.maxZero(layer.bits()), "auto_gptq (v1 zero points)");
-    }
-
-    @Override
-    protected Map<String, HostTensor> packLayer(QuantizedLayer layer) {
-        return PackedLayout.GPTQ_V1.pack(layer, true);
-    }
-
-    @Override
-    protected HostTensor biasTensor(String module, float[] bias) {
-        return HostTensor.ofFloats(bias, DType.F16, bias.length);
     }
 
     @Override
