@@ -339,12 +339,18 @@ public final class GgufModelMetadata {
         return out;
     }
 
-    private static void byteLevelVocab(JsonNode tj, List<String> tokens, List<Long> types) {
-        List<String> byId = vocabById(tj);
+    /** tokenizer.json's {@code added_tokens}, by id. */
+    private static Map<Integer, JsonNode> addedTokensById(JsonNode tj) {
         Map<Integer, JsonNode> added = new HashMap<>();
         for (JsonNode a : tj.path("added_tokens")) {
             added.put(a.path("id").asInt(), a);
         }
+        return added;
+    }
+
+    private static void byteLevelVocab(JsonNode tj, List<String> tokens, List<Long> types) {
+        List<String> byId = vocabById(tj);
+        Map<Integer, JsonNode> added = addedTokensById(tj);
         for (int id = 0; id < byId.size(); id++) {
             String t = byId.get(id);
             if (t == null) {
@@ -383,10 +389,7 @@ public final class GgufModelMetadata {
             }
             mergeRank.putIfAbsent(merged, rank++);
         }
-        Map<Integer, JsonNode> added = new HashMap<>();
-        for (JsonNode a : tj.path("added_tokens")) {
-            added.put(a.path("id").asInt(), a);
-        }
+        Map<Integer, JsonNode> added = addedTokensById(tj);
         for (int id = 0; id < byId.size(); id++) {
             String t = byId.get(id);
             if (t == null) {
