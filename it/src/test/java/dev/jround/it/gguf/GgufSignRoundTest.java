@@ -1,6 +1,7 @@
 package dev.jround.it.gguf;
 
 import ai.djl.ndarray.types.DataType;
+import dev.jround.it.GcPressure;
 import dev.jround.it.Shared;
 import dev.jround.kernel.api.AutoRound;
 import dev.jround.kernel.eval.EvalData;
@@ -26,6 +27,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -107,6 +109,25 @@ class GgufSignRoundTest {
         System.out.printf("synthetic llama (rows 256/512) gguf:q4_k_m mean KLD: SignRound(50 iters) %.6f, plain RTN %.6f%n",
                 tunedKld, rtnKld);
         assertTrue(tunedKld < rtnKld, "KLD: SignRound " + tunedKld + " vs plain RTN " + rtnKld);
+    }
+
+    /**
+     * The tuned k-quant QDQ (Q4_K, Q6_K on 256-wide rows) is reproducible: two runs with one seed under
+     * {@link GcPressure} write identical bytes (its scalar constants once were Java-owned, see DeterminismTest).
+     */
+    @Test
+    void tunedKQuantsAreReproducible() throws Exception {
+        Path model = syntheticLlama(out.resolve("tiny-llama"));
+        byte[][] files = new byte[2][];
+        try (GcPressure ignored = new GcPressure()) {
+            for (int i = 0; i < 2; i++) {
+                QuantizationJob.Result r = AutoRound.builder(model.toString()).scheme("W4A16").seqlen(64).nsamples(8)
+                        .iters(20).lr(5e-3).seed(7).dataset("self:num=8").build()
+                        .quantizeAndSave(out.resolve("run" + i), "gguf:q4_k_m");
+                files[i] = Files.readAllBytes(ggufOf(r.outputs().get(0)));
+            }
+        }
+        assertArrayEquals(files[0], files[1], "two tuned gguf:q4_k_m runs with seed 7 wrote different files");
     }
 
     private static ModelLoader loader() {

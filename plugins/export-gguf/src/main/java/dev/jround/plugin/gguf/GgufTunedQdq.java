@@ -98,8 +98,8 @@ final class GgufTunedQdq {
             lo = alpha == null ? wMin : wMin.mul(alpha);
             hi = beta == null ? wMax : wMax.mul(beta);
         } else {
-            lo = x.min(new int[]{1}).minimum(0f);
-            hi = x.max(new int[]{1}).maximum(0f);
+            lo = x.min(new int[]{1}).minimum(c(x, 0f));
+            hi = x.max(new int[]{1}).maximum(c(x, 0f));
             tie = zeroTie(null, alpha, beta);
         }
         NDArray out;
@@ -109,14 +109,14 @@ final class GgufTunedQdq {
             out = symKQdq(t, x, vv, lo, hi, thr);
         } else if (floatZp(t)) {
             int qmax = (1 << bitsOf(t)) - 1;
-            NDArray d = half(hi.sub(lo).div(qmax).maximum(thr)).expandDims(1);
+            NDArray d = half(hi.sub(lo).div(c(hi, qmax)).maximum(c(hi, thr))).expandDims(1);
             NDArray m = half(lo).expandDims(1);
-            NDArray q = ste(x.sub(m).div(nonZero(d)).add(vv)).clip(0, qmax);
+            NDArray q = clamp(ste(x.sub(m).div(nonZero(d)).add(vv)), 0, qmax);
             out = q.mul(d).add(m);
         } else {
             int nmax = 1 << (bitsOf(t) - 1);
             NDArray d = half(signedScale(lo, hi, nmax, thr)).expandDims(1);
-            NDArray q = ste(x.div(nonZero(d)).add(vv)).clip(-nmax, nmax - 1);
+            NDArray q = clamp(ste(x.div(nonZero(d)).add(vv)), -nmax, nmax - 1);
             out = q.mul(d);
         }
         out = out.reshape(shape);
@@ -130,10 +130,10 @@ final class GgufTunedQdq {
         int qmax = (1 << bitsOf(t)) - 1;
         int superMax = (1 << superBitsOf(t)) - 1;
         int perSuper = QK_K / groupOf(t);
-        NDArray s = hi.sub(lo).div(qmax).maximum(thr);
+        NDArray s = hi.sub(lo).div(c(hi, qmax)).maximum(c(hi, thr));
         NDArray sq = superMax(s, perSuper, superMax).expandDims(1);
         NDArray mq = superMax(lo.neg(), perSuper, superMax).expandDims(1);
-        NDArray q = ste(x.add(mq).div(nonZero(sq)).add(v)).clip(0, qmax);
+        NDArray q = clamp(ste(x.add(mq).div(nonZero(sq)).add(v)), 0, qmax);
         return q.mul(sq).sub(mq);
     }
 
@@ -141,10 +141,10 @@ final class GgufTunedQdq {
     private static NDArray superMax(NDArray vec, int perSuper, int qs) {
         NDManager m = vec.getManager();
         NDArray bySuper = vec.reshape(-1, perSuper);
-        NDArray mx = bySuper.max(new int[]{1}, true).maximum(0f);
-        NDArray inv = m.full(mx.getShape(), (float) qs, DataType.FLOAT32).div(mx.maximum(1e-30f));
-        NDArray code = ste(bySuper.mul(inv)).minimum((float) qs);
-        NDArray d = half(mx.div(qs));
+        NDArray mx = bySuper.max(new int[]{1}, true).maximum(c(vec, 0f));
+        NDArray inv = m.full(mx.getShape(), (float) qs, DataType.FLOAT32).div(mx.maximum(c(vec, 1e-30f)));
+        NDArray code = ste(bySuper.mul(inv)).minimum(c(vec, qs));
+        NDArray d = half(mx.div(c(vec, qs)));
         return code.mul(d).reshape(-1);
     }
 
@@ -155,10 +155,10 @@ final class GgufTunedQdq {
         NDArray mx = s.max(new int[]{1}, true);
         NDArray mn = s.min(new int[]{1}, true);
         NDArray g = NDArrays.where(mx.gte(mn.neg()), mx, mn);
-        NDArray d = half(g.div(-superHalf));
-        NDArray code = ste(s.div(nonZero(d))).clip(-superHalf, superHalf - 1);
+        NDArray d = half(g.div(c(g, -superHalf)));
+        NDArray code = clamp(ste(s.div(nonZero(d))), -superHalf, superHalf - 1);
         NDArray sq = code.mul(d).reshape(-1).expandDims(1);
-        NDArray q = ste(x.div(nonZero(sq)).add(v)).clip(-nmax, nmax - 1);
+        NDArray q = clamp(ste(x.div(nonZero(sq)).add(v)), -nmax, nmax - 1);
         return q.mul(sq);
     }
 
@@ -167,14 +167,33 @@ final class GgufTunedQdq {
         NDArray neg = lo.neg();
         NDArray m = hi.maximum(neg);
         NDArray sign = NDArrays.where(hi.lt(neg), m.onesLike(), m.onesLike().neg());
-        NDArray s = m.mul(sign).div(nmax);
-        return NDArrays.where(s.lt(0f), s.minimum(-thr), s.maximum(thr));
+        NDArray s = m.mul(sign).div(c(m, nmax));
+        return NDArrays.where(s.lt(0f), s.minimum(c(s, -thr)), s.maximum(c(s, thr)));
+    }
+
+    /**
+     * An engine-owned float32 scalar. DJL's {@code Number} overloads ({@code mul}, {@code div}, {@code maximum},
+     * {@code clip}, ...) wrap the number in a temporary over a Java direct buffer and close it at once; autograd keeps
+     * that tensor for the backward pass, which then reads freed memory once the garbage collector has run (tuned
+     * GGUF files differed from run to run). Same value, so the same numbers as the overloads.
+     */
+    private static NDArray c(NDArray like, float value) {
+        return like.getManager().full(new Shape(), value, DataType.FLOAT32);
+    }
+
+    /**
+     * {@code clip(lo, hi)} with torch.clamp's value and gradient (passed where {@code lo <= x <= hi}) that keeps no
+     * Java-owned bound for the backward pass (see {@link #c}): the values outside come from a detached clip.
+     */
+    private static NDArray clamp(NDArray x, float lo, float hi) {
+        NDArray clipped = x.stopGradient().clip(lo, hi);
+        return NDArrays.where(x.gte(lo).logicalAnd(x.lte(hi)), x, clipped);
     }
 
     /** Round half to even with a straight-through gradient. */
     private static NDArray ste(NDArray x) {
         // + 0 turns a -0 into +0 as the host's integer codes have it (the sign of a zero product must match)
-        return x.add(x.round().sub(x).stopGradient()).add(0f);
+        return x.add(x.round().sub(x).stopGradient()).add(c(x, 0f));
     }
 
     /** fp16 rounding, passing the gradient as identity (spec 3.4: casts of scales are identities for autograd). */
@@ -193,7 +212,7 @@ final class GgufTunedQdq {
         for (NDArray a : new NDArray[]{v, alpha, beta}) {
             if (a != null) {
                 // -0 is the additive identity for every float (+0 would turn a -0 weight into +0)
-                NDArray z = a.sum().mul(0f).abs().neg();
+                NDArray z = a.sum().mul(c(a, 0f)).abs().neg();
                 tie = tie == null ? z : tie.add(z);
             }
         }
