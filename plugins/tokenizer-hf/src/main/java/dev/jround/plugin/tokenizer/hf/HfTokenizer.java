@@ -34,12 +34,14 @@ final class HfTokenizer implements Tokenizer {
     private final Boolean addEos;
     private final int modelMaxLength;
     private final String chatTemplate;
+    /** The file the template came from, for error messages. */
+    private final String chatTemplateFile;
     private final long bos;
     private final long eos;
     private final long pad;
 
     private HfTokenizer(HuggingFaceTokenizer tokenizer, JsonNode tokenizerJson, JsonNode config, JsonNode specialsMap,
-                        String chatTemplate) {
+                        String chatTemplate, String chatTemplateFile) {
         this.native_ = tokenizer;
         this.tokenToId = new HashMap<>();
         this.idToToken = new HashMap<>();
@@ -70,6 +72,7 @@ final class HfTokenizer implements Tokenizer {
         JsonNode max = config.get("model_max_length");
         this.modelMaxLength = max != null && max.isNumber() && max.asDouble() < Integer.MAX_VALUE ? max.asInt() : Integer.MAX_VALUE;
         this.chatTemplate = chatTemplate;
+        this.chatTemplateFile = chatTemplateFile;
         this.bos = idOf(specialTokens.get("bos_token"));
         this.eos = idOf(specialTokens.get("eos_token"));
         this.pad = idOf(specialTokens.get("pad_token"));
@@ -103,6 +106,8 @@ final class HfTokenizer implements Tokenizer {
         JsonNode config = readJson(dir.resolve("tokenizer_config.json"));
         JsonNode specials = readJson(dir.resolve("special_tokens_map.json"));
         String template = chatTemplate(dir, config);
+        Path templateFile = Files.isRegularFile(dir.resolve("chat_template.jinja")) ? dir.resolve("chat_template.jinja")
+                : dir.resolve("tokenizer_config.json");
         // Options keep DJL from truncating or padding (its defaults do both); special tokens are added by encode().
         Map<String, String> options = Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false",
                 "modelMaxLength", String.valueOf(Integer.MAX_VALUE));
@@ -113,7 +118,7 @@ final class HfTokenizer implements Tokenizer {
             throw new CorruptInputException("cannot load " + file + ": " + e.getMessage(),
                     "the file must be a tokenizer.json written by the Hugging Face tokenizers library", e);
         }
-        return new HfTokenizer(tokenizer, tokenizerJson, config, specials, template);
+        return new HfTokenizer(tokenizer, tokenizerJson, config, specials, template, templateFile.toString());
     }
 
     private static JsonNode readJson(Path f) {
@@ -218,7 +223,7 @@ final class HfTokenizer implements Tokenizer {
             throw new InvalidInputException("the tokenizer has no chat template",
                     "add chat_template to tokenizer_config.json (or chat_template.jinja), or run without --chat");
         }
-        return ChatTemplates.render(chatTemplate, messages, addGenerationPrompt, specialTokens);
+        return ChatTemplates.render(chatTemplateFile, chatTemplate, messages, addGenerationPrompt, specialTokens);
     }
 
     @Override
