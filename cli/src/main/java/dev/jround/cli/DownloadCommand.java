@@ -1,9 +1,9 @@
 package dev.jround.cli;
 
-import dev.jround.kernel.hub.DownloadProgress;
-import dev.jround.kernel.hub.HubClient;
-import dev.jround.kernel.hub.HubSettings;
-import dev.jround.kernel.hub.RepoType;
+import dev.jround.lib.hub.DownloadProgress;
+import dev.jround.lib.hub.HubClient;
+import dev.jround.lib.hub.HubSettings;
+import dev.jround.lib.hub.RepoType;
 import dev.jround.spi.InvalidInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

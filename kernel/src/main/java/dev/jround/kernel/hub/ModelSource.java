@@ -1,5 +1,10 @@
 package dev.jround.kernel.hub;
 
+import dev.jround.lib.hub.DownloadProgress;
+import dev.jround.lib.hub.HubCache;
+import dev.jround.lib.hub.HubClient;
+import dev.jround.lib.hub.HubSettings;
+import dev.jround.lib.hub.ModelFiles;
 import dev.jround.spi.InvalidInputException;
 
 import java.nio.file.Files;

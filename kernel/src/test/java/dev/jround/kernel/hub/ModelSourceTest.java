@@ -1,5 +1,9 @@
 package dev.jround.kernel.hub;
 
+import dev.jround.lib.hub.DownloadProgress;
+import dev.jround.lib.hub.HubSettings;
+import dev.jround.lib.hub.RepoType;
+import dev.jround.lib.hub.testing.FakeHub;
 import dev.jround.spi.InvalidInputException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -12,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -35,10 +38,10 @@ class ModelSourceTest {
         hub = new FakeHub();
         cacheDir = tmp.resolve("cache");
         hub.addRepo(RepoType.MODEL, REPO, COMMIT, false,
-                HubClientTest.text("config.json", "{\"model_type\":\"qwen3\"}"),
-                HubClientTest.text("tokenizer_config.json", "{}"),
-                new FakeHub.RepoFile("model.safetensors", HubClientTest.randomBytes(20_000, 5), true),
-                new FakeHub.RepoFile("pytorch_model.bin", HubClientTest.randomBytes(20_000, 6), true));
+                FakeHub.text("config.json", "{\"model_type\":\"qwen3\"}"),
+                FakeHub.text("tokenizer_config.json", "{}"),
+                new FakeHub.RepoFile("model.safetensors", FakeHub.randomBytes(20_000, 5), true),
+                new FakeHub.RepoFile("pytorch_model.bin", FakeHub.randomBytes(20_000, 6), true));
     }
 
     @AfterEach
@@ -112,49 +115,5 @@ class ModelSourceTest {
         Files.writeString(repo.resolve("refs/main"), COMMIT, StandardCharsets.UTF_8);
         assertEquals(snap, source(true).resolve("acme/python-made"));
         assertEquals("weights", Files.readString(source(true).resolve("acme/python-made").resolve("model.safetensors")));
-    }
-
-    @Test
-    void settingsFollowTheHuggingFaceEnvironment() throws IOException {
-        Path home = tmp.resolve("home");
-        HubSettings defaults = HubSettings.fromEnvironment(Map.of(), home);
-        assertEquals(home.resolve(".cache/huggingface/hub"), defaults.cacheDir());
-        assertEquals("https://huggingface.co", defaults.endpoint().toString());
-        assertEquals(null, defaults.token());
-        assertEquals(false, defaults.offline());
-
-        assertEquals(Path.of("/x/cache/huggingface/hub"), HubSettings.fromEnvironment(Map.of("XDG_CACHE_HOME", "/x/cache"), home).cacheDir());
-        assertEquals(Path.of("/h/hub"), HubSettings.fromEnvironment(Map.of("HF_HOME", "/h", "XDG_CACHE_HOME", "/x"), home).cacheDir());
-        assertEquals(Path.of("/c"), HubSettings.fromEnvironment(Map.of("HF_HUB_CACHE", "/c", "HF_HOME", "/h"), home).cacheDir());
-        assertEquals(home.resolve("hfc"), HubSettings.fromEnvironment(Map.of("HF_HUB_CACHE", "~/hfc"), home).cacheDir());
-
-        HubSettings s = HubSettings.fromEnvironment(Map.of("HF_ENDPOINT", "https://hf-mirror.com/", "HF_TOKEN", " hf_abc\n",
-                "HF_HUB_OFFLINE", "1"), home);
-        assertEquals("https://hf-mirror.com", s.endpoint().toString());
-        assertEquals("hf_abc", s.token());
-        assertTrue(s.offline());
-        assertTrue(!s.toString().contains("hf_abc"), "the token never shows in messages");
-        for (String yes : List.of("1", "true", "YES", "on")) {
-            assertTrue(HubSettings.fromEnvironment(Map.of("HF_HUB_OFFLINE", yes), home).offline(), yes);
-        }
-        for (String no : List.of("0", "false", "")) {
-            assertTrue(!HubSettings.fromEnvironment(Map.of("HF_HUB_OFFLINE", no), home).offline(), no);
-        }
-
-        Path hfHome = Files.createDirectories(tmp.resolve("hfhome"));
-        Files.writeString(hfHome.resolve("token"), "hf_from_file\n");
-        assertEquals("hf_from_file", HubSettings.fromEnvironment(Map.of("HF_HOME", hfHome.toString()), home).token());
-    }
-
-    @Test
-    void repoIdRules() {
-        for (String ok : List.of("Qwen/Qwen3-0.6B", "facebook/opt-125m", "gpt2", "a_b/c.d-e")) {
-            assertTrue(HubCache.isRepoId(ok), ok);
-        }
-        for (String bad : List.of("", "a/b/c", "a--b/c", "a/..b", "/abs", "a/", "a b/c", "a/b.git", "-a/b")) {
-            assertTrue(!HubCache.isRepoId(bad), bad);
-        }
-        assertEquals("models--Qwen--Qwen3-0.6B", RepoType.MODEL.folderName("Qwen/Qwen3-0.6B"));
-        assertEquals("datasets--NeelNanda--pile-10k", RepoType.DATASET.folderName("NeelNanda/pile-10k"));
     }
 }

@@ -125,7 +125,7 @@ public final class HfDatasetProvider implements DatasetProvider {
             ctx.info("downloading dataset " + repo + " (" + String.join("+", splits) + ") into " + ctx.cacheRoots().get(0));
             snapshot = new HubDownloader(env).download(repo, ctx.cacheRoots().get(0),
                     f -> wantedSplits.stream().anyMatch(s -> HubCache.matchesSplit(f, s, d.pathHints().get(s))
-                            || d.defaultSplits().size() == 1), maxFiles);
+                            || d.defaultSplits().size() == 1), maxFiles, ctx);
             where = "downloaded";
         }
         List<String> used = new ArrayList<>();

@@ -41,8 +41,10 @@ final class HubCache {
             }
             try {
                 Path ref = dir.resolve("refs").resolve("main");
-                if (Files.isRegularFile(ref)) {
-                    Path s = snapshots.resolve(Files.readString(ref).strip());
+                String commit = Files.isRegularFile(ref) ? Files.readString(ref).strip() : "";
+                // a ref names a folder only when it is a commit hash, so a tampered ref cannot point elsewhere
+                if (dev.jround.lib.hub.HubCache.isCommit(commit)) {
+                    Path s = snapshots.resolve(commit);
                     if (Files.isDirectory(s)) {
                         return Optional.of(s);
                     }

@@ -1,126 +1,73 @@
 package dev.jround.plugin.dataset.hf;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jround.lib.hub.DownloadProgress;
+import dev.jround.lib.hub.HubClient;
+import dev.jround.lib.hub.HubSettings;
+import dev.jround.lib.hub.RepoType;
 import dev.jround.spi.JroundException;
+import dev.jround.spi.data.DatasetContext;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * Downloads dataset files from the Hugging Face hub into the hub cache layout ({@code refs/main},
- * {@code snapshots/<commit>/<file>}), so that later runs, and the Python tools, find them offline. Honours
- * {@code HF_ENDPOINT} and {@code HF_TOKEN}. Files are written to a temporary name and moved into place.
+ * Downloads dataset files into the hub cache with the shared hub client ({@link HubClient}), so datasets get
+ * what models get: the server's file names and commit checked before they name a path, every file verified
+ * (sha256, git blob sha1, size) before it enters the cache, {@code HF_ENDPOINT}, {@code HF_TOKEN}, proxies
+ * and offline mode as the Python tools read them. Warnings (a file the server sent no hash for) go to the
+ * run's output.
  */
 final class HubDownloader {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private final String endpoint;
-    private final String token;
-    private final HttpClient http;
+    private final Map<String, String> env;
 
     HubDownloader(Map<String, String> env) {
-        String ep = env.getOrDefault("HF_ENDPOINT", "https://huggingface.co");
-        this.endpoint = ep.endsWith("/") ? ep.substring(0, ep.length() - 1) : ep;
-        String t = env.get("HF_TOKEN");
-        this.token = t == null || t.isBlank() ? null : t.strip();
-        this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(20)).build();
-    }
-
-    private HttpRequest.Builder request(String url) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(10))
-                .header("User-Agent", "jround-dataset-hf");
-        if (token != null) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        return b;
+        this.env = env;
     }
 
     /**
-     * Fetches the repository's file list at {@code main}, downloads up to {@code maxFiles} of the data files
-     * {@code wanted} accepts (in name order), and returns the snapshot folder.
+     * Lists the repository at {@code main}, downloads up to {@code maxFiles} of the data files {@code wanted}
+     * accepts (in name order) into {@code hubCache}, and returns the snapshot folder.
      */
-    Path download(String repo, Path hubCache, Predicate<String> wanted, int maxFiles) {
-        String api = endpoint + "/api/datasets/" + repo + "/revision/main";
-        JsonNode info;
-        try {
-            HttpResponse<InputStream> r = http.send(request(api).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
-            try (InputStream in = r.body()) {
-                if (r.statusCode() != 200) {
-                    throw new JroundException("Hugging Face hub answered " + r.statusCode() + " for dataset " + repo
-                            + " (" + api + ")", r.statusCode() == 401 || r.statusCode() == 403
-                            ? "the dataset may be gated: set HF_TOKEN" : "check the dataset name and HF_ENDPOINT");
-                }
-                info = JSON.readTree(in);
+    Path download(String repo, Path hubCache, Predicate<String> wanted, int maxFiles, DatasetContext ctx) {
+        HubSettings base = HubSettings.fromEnvironment(env, Path.of(System.getProperty("user.home")));
+        HubSettings settings = base.withCacheDir(hubCache).withOffline(base.offline() || !ctx.online());
+        HubClient client = new HubClient(settings, progress(ctx));
+        return client.downloadSelected(RepoType.DATASET, repo, "main", listed -> {
+            List<String> files = listed.stream().filter(f -> HubCache.isDataFile(f) && wanted.test(f)).sorted().toList();
+            if (files.isEmpty()) {
+                throw new JroundException("dataset " + repo + " has no Parquet/JSON data files for the requested split",
+                        "use a local file instead");
             }
-        } catch (IOException e) {
-            throw new JroundException("cannot reach the Hugging Face hub for dataset " + repo + ": "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
-                    "work offline with HF_HUB_OFFLINE=1 and a local file, or check the network / HF_ENDPOINT", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new JroundException("download of " + repo + " interrupted");
-        }
-        String sha = info.path("sha").asText(null);
-        if (sha == null || sha.isBlank()) {
-            throw new JroundException("Hugging Face hub gave no commit for dataset " + repo, "check HF_ENDPOINT");
-        }
-        List<String> files = new ArrayList<>();
-        for (JsonNode s : info.path("siblings")) {
-            String name = s.path("rfilename").asText();
-            if (HubCache.isDataFile(name) && wanted.test(name)) {
-                files.add(name);
+            return files.subList(0, Math.min(maxFiles, files.size()));
+        });
+    }
+
+    /** The console bar for the transfer; warnings through the context, where the run prints its notes. */
+    private static DownloadProgress progress(DatasetContext ctx) {
+        DownloadProgress bar = DownloadProgress.console();
+        return new DownloadProgress() {
+            @Override
+            public void start(String file, long total, long alreadyHave) {
+                bar.start(file, total, alreadyHave);
             }
-        }
-        files.sort(null);
-        if (files.isEmpty()) {
-            throw new JroundException("dataset " + repo + " has no Parquet/JSON data files for the requested split",
-                    "use a local file instead");
-        }
-        Path repoDir = hubCache.resolve(HubCache.folderName(repo));
-        Path snapshot = repoDir.resolve("snapshots").resolve(sha);
-        try {
-            for (String f : files.subList(0, Math.min(maxFiles, files.size()))) {
-                Path target = snapshot.resolve(f);
-                if (Files.isRegularFile(target)) {
-                    continue;
-                }
-                Files.createDirectories(target.getParent());
-                String url = endpoint + "/datasets/" + repo + "/resolve/" + sha + "/"
-                        + URLEncoder.encode(f, StandardCharsets.UTF_8).replace("%2F", "/").replace("+", "%20");
-                Path tmp = target.resolveSibling(target.getFileName() + ".incomplete");
-                HttpResponse<Path> r = http.send(request(url).GET().build(), HttpResponse.BodyHandlers.ofFile(tmp));
-                if (r.statusCode() != 200) {
-                    Files.deleteIfExists(tmp);
-                    throw new JroundException("download of " + url + " failed with HTTP " + r.statusCode(),
-                            "retry, or set HF_TOKEN for gated datasets");
-                }
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+
+            @Override
+            public void advance(long bytes) {
+                bar.advance(bytes);
             }
-            Files.createDirectories(repoDir.resolve("refs"));
-            Files.writeString(repoDir.resolve("refs").resolve("main"), sha);
-        } catch (IOException e) {
-            throw new JroundException("cannot write dataset " + repo + " into the cache " + hubCache + ": " + e.getMessage(),
-                    "check that HF_HUB_CACHE / HF_HOME is writable", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new JroundException("download of " + repo + " interrupted");
-        }
-        return snapshot;
+
+            @Override
+            public void finish() {
+                bar.finish();
+            }
+
+            @Override
+            public void warning(String line) {
+                ctx.info("warning: " + line);
+            }
+        };
     }
 }

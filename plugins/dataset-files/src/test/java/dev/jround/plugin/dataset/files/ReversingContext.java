@@ -18,6 +18,8 @@ import java.util.Optional;
 public final class ReversingContext implements DatasetContext {
 
     public final List<String> calls = new ArrayList<>();
+    /** Lines the provider reported through {@link #info}. */
+    public final List<String> infos = new ArrayList<>();
     public long seenSeed = -1;
     private final List<Path> roots;
     private final boolean online;
@@ -55,6 +57,11 @@ public final class ReversingContext implements DatasetContext {
     @Override
     public boolean online() {
         return online;
+    }
+
+    @Override
+    public void info(String line) {
+        infos.add(line);
     }
 
     @Override

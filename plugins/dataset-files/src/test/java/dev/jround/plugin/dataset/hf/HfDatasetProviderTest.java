@@ -1,6 +1,7 @@
 package dev.jround.plugin.dataset.hf;
 
-import com.sun.net.httpserver.HttpServer;
+import dev.jround.lib.hub.RepoType;
+import dev.jround.lib.hub.testing.FakeHub;
 import dev.jround.plugin.dataset.files.ReversingContext;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.data.CalibrationRecord;
@@ -11,11 +12,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -151,43 +150,26 @@ class HfDatasetProviderTest {
 
     @Test
     void downloadsIntoTheHubCacheLayoutWhenOnline() throws Exception {
+        String commit = "f00d00000000000000000000000000000000f00d";
         byte[] parquet = Files.readAllBytes(fixture("pile-10k-train.parquet"));
-        List<String> requests = new ArrayList<>();
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", ex -> {
-            requests.add(ex.getRequestURI().getPath() + " auth=" + ex.getRequestHeaders().getFirst("Authorization"));
-            byte[] body;
-            String path = ex.getRequestURI().getPath();
-            if (path.equals("/api/datasets/NeelNanda/pile-10k/revision/main")) {
-                body = ("{\"sha\": \"f00d\", \"siblings\": [{\"rfilename\": \".gitattributes\"}, {\"rfilename\": \"README.md\"},"
-                        + "{\"rfilename\": \"data/train-00000-of-00001.parquet\"}]}").getBytes(StandardCharsets.UTF_8);
-            } else if (path.equals("/datasets/NeelNanda/pile-10k/resolve/f00d/data/train-00000-of-00001.parquet")) {
-                body = parquet;
-            } else {
-                ex.sendResponseHeaders(404, -1);
-                ex.close();
-                return;
-            }
-            ex.sendResponseHeaders(200, body.length);
-            try (OutputStream o = ex.getResponseBody()) {
-                o.write(body);
-            }
-        });
-        server.start();
-        try {
+        try (FakeHub server = new FakeHub()) {
+            server.addRepo(RepoType.DATASET, "NeelNanda/pile-10k", commit, false,
+                    FakeHub.text(".gitattributes", "*.parquet filter=lfs\n"), FakeHub.text("README.md", "# card"),
+                    new FakeHub.RepoFile("data/train-00000-of-00001.parquet", parquet, true));
             Path hub = tmp.resolve("hub");
-            Map<String, String> env = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + server.getAddress().getPort(), "HF_TOKEN", "tok");
+            Map<String, String> env = Map.of("HF_ENDPOINT", server.endpoint().toString(), "HF_TOKEN", "tok",
+                    "HF_HOME", tmp.resolve("hf-home").toString());
             DatasetProvider.Loaded loaded = new HfDatasetProvider(env).open("NeelNanda/pile-10k", Map.of(), new ReversingContext(List.of(hub), true));
             assertEquals(20, loaded.records().size());
             assertTrue(loaded.source().contains("downloaded"));
-            assertEquals("f00d", Files.readString(hub.resolve("datasets--NeelNanda--pile-10k/refs/main")));
-            assertTrue(Files.isRegularFile(hub.resolve("datasets--NeelNanda--pile-10k/snapshots/f00d/data/train-00000-of-00001.parquet")));
-            assertEquals(2, requests.size());
-            assertTrue(requests.get(0).endsWith("auth=Bearer tok"));
+            assertEquals(commit, Files.readString(hub.resolve("datasets--NeelNanda--pile-10k/refs/main")));
+            assertTrue(Files.isRegularFile(hub.resolve("datasets--NeelNanda--pile-10k/snapshots/" + commit + "/data/train-00000-of-00001.parquet")));
+            assertEquals(1, server.requestsTo("/api/").size());
+            assertEquals("Bearer tok", server.requestsTo("/api/").get(0).authorization());
+            assertTrue(server.requestsTo("/datasets/NeelNanda/pile-10k/resolve/").stream().noneMatch(r -> r.path().contains("README")),
+                    "only the data files of the split");
             // a second run finds it in the cache without the network
             assertTrue(new HfDatasetProvider(Map.of()).availableOffline("NeelNanda/pile-10k", new ReversingContext(List.of(hub), false)));
-        } finally {
-            server.stop(0);
         }
     }
 

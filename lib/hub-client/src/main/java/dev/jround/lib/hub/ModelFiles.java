@@ -1,4 +1,4 @@
-package dev.jround.kernel.hub;
+package dev.jround.lib.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,22 +20,22 @@ import java.util.stream.Stream;
  * else every top-level {@code *.safetensors}). Duplicate weight formats ({@code *.bin}, {@code *.pth},
  * {@code original/}, {@code consolidated.safetensors} next to an index) are skipped.
  */
-final class ModelFiles {
+public final class ModelFiles {
 
-    static final String INDEX = "model.safetensors.index.json";
+    public static final String INDEX = "model.safetensors.index.json";
     private static final List<String> SUPPORT_SUFFIXES = List.of(".json", ".txt", ".model", ".jinja", ".tiktoken", ".py");
 
     private ModelFiles() {
     }
 
     /** Configuration, tokenizer, chat template and remote-code files at the top of the repo. */
-    static boolean isSupportFile(String file) {
+    public static boolean isSupportFile(String file) {
         String lower = file.toLowerCase(Locale.ROOT);
         return !file.contains("/") && SUPPORT_SUFFIXES.stream().anyMatch(lower::endsWith);
     }
 
     /** The weight files to fetch, given the repo's file list and a snapshot that already holds the support files. */
-    static List<String> weightFiles(Collection<String> repoFiles, Path snapshot) {
+    public static List<String> weightFiles(Collection<String> repoFiles, Path snapshot) {
         if (repoFiles.contains(INDEX)) {
             return new ArrayList<>(indexedShards(snapshot.resolve(INDEX)));
         }
@@ -61,7 +61,7 @@ final class ModelFiles {
     }
 
     /** Files a model snapshot still lacks before jround can load it; empty when it looks complete. */
-    static List<String> missing(Path snapshot) {
+    public static List<String> missing(Path snapshot) {
         List<String> missing = new ArrayList<>();
         if (!Files.isRegularFile(snapshot.resolve("config.json"))) {
             missing.add("config.json");

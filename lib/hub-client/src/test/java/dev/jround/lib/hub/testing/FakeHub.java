@@ -1,7 +1,9 @@
-package dev.jround.kernel.hub;
+package dev.jround.lib.hub.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+
+import dev.jround.lib.hub.RepoType;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -16,6 +18,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -28,20 +31,42 @@ import java.util.regex.Pattern;
  * {@code /resolve/} answering LFS files with a 302 to a storage URL on another host name ({@code localhost})
  * plus {@code X-Linked-Etag} / {@code X-Linked-Size}, plain files with their git sha1 as ETag, and Range requests
  * on storage URLs. Faults can be injected per blob: cut the connection mid-file once, serve altered bytes,
- * or ignore Range headers.
+ * or ignore Range headers; and per answer, as a hostile server would: extra names in a listing, another commit
+ * id, replaced or removed headers of one file. Shared with the kernel's and the dataset plugin's tests through
+ * this module's test-jar; it listens on 127.0.0.1 only.
  */
-final class FakeHub implements AutoCloseable {
+public final class FakeHub implements AutoCloseable {
 
-    record Request(String method, String host, String path, String authorization, String range) {
+    public record Request(String method, String host, String path, String authorization, String range) {
     }
 
-    record RepoFile(String name, byte[] content, boolean lfs) {
-        String etag() {
-            return lfs ? hex("SHA-256", null, content) : hex("SHA-1", ("blob " + content.length + "\0").getBytes(StandardCharsets.US_ASCII), content);
+    public record RepoFile(String name, byte[] content, boolean lfs) {
+        public String etag() {
+            return lfs ? sha256(content) : gitSha1(content);
         }
     }
 
-    record Repo(RepoType type, String id, String commit, Map<String, RepoFile> files, boolean gated) {
+    public record Repo(RepoType type, String id, String commit, Map<String, RepoFile> files, boolean gated) {
+    }
+
+    /** A plain (non-LFS) text file. */
+    public static RepoFile text(String name, String content) {
+        return new RepoFile(name, content.getBytes(StandardCharsets.UTF_8), false);
+    }
+
+    public static byte[] randomBytes(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    public static String sha256(byte[] content) {
+        return hex("SHA-256", null, content);
+    }
+
+    /** The git blob hash: SHA-1 over {@code "blob <size>\0"} and the content. */
+    public static String gitSha1(byte[] content) {
+        return hex("SHA-1", ("blob " + content.length + "\0").getBytes(StandardCharsets.US_ASCII), content);
     }
 
     private static final Pattern API = Pattern.compile("/api/(models|datasets)/([^/]+/[^/]+)/revision/([^/]+)");
@@ -52,25 +77,33 @@ final class FakeHub implements AutoCloseable {
     private final ExecutorService executor = Executors.newCachedThreadPool();
     private final Map<String, Repo> repos = new ConcurrentHashMap<>();
     private final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
-    final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
-    final Set<String> interruptOnce = ConcurrentHashMap.newKeySet();
-    final Set<String> corrupt = ConcurrentHashMap.newKeySet();
-    final Set<String> stallOnce = ConcurrentHashMap.newKeySet();
-    final Set<String> expireOnce = ConcurrentHashMap.newKeySet();
-    volatile boolean ignoreRange;
+    public final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
+    /** Blob etags whose next transfer is cut halfway. */
+    public final Set<String> interruptOnce = ConcurrentHashMap.newKeySet();
+    /** Etags (sha256 of LFS files, git sha1 of plain files) whose bytes are served altered, same length. */
+    public final Set<String> corrupt = ConcurrentHashMap.newKeySet();
+    public final Set<String> stallOnce = ConcurrentHashMap.newKeySet();
+    public final Set<String> expireOnce = ConcurrentHashMap.newKeySet();
+    /** Per file name: headers of its resolve answers replaced by these values; an empty value removes the header. */
+    public final Map<String, Map<String, String>> headers = new ConcurrentHashMap<>();
+    /** Per repo id: names the listing adds after the real files. */
+    public final Map<String, List<String>> extraListed = new ConcurrentHashMap<>();
+    /** Per repo id: the commit id the revision API answers instead of the real one. */
+    public final Map<String, String> answeredCommit = new ConcurrentHashMap<>();
+    public volatile boolean ignoreRange;
 
-    FakeHub() throws IOException {
+    public FakeHub() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", this::handle);
         server.setExecutor(executor);
         server.start();
     }
 
-    URI endpoint() {
+    public URI endpoint() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
-    Repo addRepo(RepoType type, String id, String commit, boolean gated, RepoFile... files) {
+    public Repo addRepo(RepoType type, String id, String commit, boolean gated, RepoFile... files) {
         Map<String, RepoFile> map = new LinkedHashMap<>();
         for (RepoFile f : files) {
             map.put(f.name(), f);
@@ -83,7 +116,7 @@ final class FakeHub implements AutoCloseable {
         return r;
     }
 
-    List<Request> requestsTo(String pathPrefix) {
+    public List<Request> requestsTo(String pathPrefix) {
         synchronized (requests) {
             return requests.stream().filter(r -> r.path().startsWith(pathPrefix)).toList();
         }
@@ -135,10 +168,13 @@ final class FakeHub implements AutoCloseable {
             error(ex, 404, "RevisionNotFound", "Invalid rev id: " + rev);
             return;
         }
-        StringBuilder json = new StringBuilder("{\"id\":\"" + id + "\",\"sha\":\"" + r.commit() + "\",\"siblings\":[");
+        String sha = answeredCommit.getOrDefault(id, r.commit());
+        StringBuilder json = new StringBuilder("{\"id\":\"" + id + "\",\"sha\":\"" + jsonEscape(sha) + "\",\"siblings\":[");
+        List<String> names = new ArrayList<>(r.files().keySet());
+        names.addAll(extraListed.getOrDefault(id, List.of()));
         int i = 0;
-        for (String f : r.files().keySet()) {
-            json.append(i++ == 0 ? "" : ",").append("{\"rfilename\":\"").append(f).append("\"}");
+        for (String f : names) {
+            json.append(i++ == 0 ? "" : ",").append("{\"rfilename\":\"").append(jsonEscape(f)).append("\"}");
         }
         json.append("]}");
         byte[] body = json.toString().getBytes(StandardCharsets.UTF_8);
@@ -168,17 +204,41 @@ final class FakeHub implements AutoCloseable {
             ex.getResponseHeaders().set("X-Linked-Size", Integer.toString(f.content().length));
             ex.getResponseHeaders().set("ETag", "W/\"not-the-blob-etag\"");
             ex.getResponseHeaders().set("Location", "http://localhost:" + server.getAddress().getPort() + "/cdn/" + f.etag() + "?signature=abc");
+            override(ex, file);
             ex.sendResponseHeaders(302, -1);
             return;
         }
         ex.getResponseHeaders().set("ETag", "\"" + f.etag() + "\"");
+        byte[] content = corrupt.contains(f.etag()) ? altered(f.content()) : f.content();
         if (head) {
-            ex.getResponseHeaders().set("Content-Length", Integer.toString(f.content().length));
+            ex.getResponseHeaders().set("Content-Length", Integer.toString(content.length));
+            override(ex, file);
             ex.sendResponseHeaders(200, -1);
         } else {
-            ex.sendResponseHeaders(200, f.content().length);
-            ex.getResponseBody().write(f.content());
+            override(ex, file);
+            ex.sendResponseHeaders(200, content.length);
+            ex.getResponseBody().write(content);
         }
+    }
+
+    private void override(HttpExchange ex, String file) {
+        headers.getOrDefault(file, Map.of()).forEach((k, v) -> {
+            if (v.isEmpty()) {
+                ex.getResponseHeaders().remove(k);
+            } else {
+                ex.getResponseHeaders().set(k, v);
+            }
+        });
+    }
+
+    private static byte[] altered(byte[] content) {
+        byte[] c = content.clone();
+        c[c.length / 3] ^= 0x5A;
+        return c;
+    }
+
+    private static String jsonEscape(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 
     private void cdn(HttpExchange ex, String sha) throws IOException {
@@ -192,8 +252,7 @@ final class FakeHub implements AutoCloseable {
             return;
         }
         if (corrupt.contains(sha)) {
-            content = content.clone();
-            content[content.length / 3] ^= 0x5A;
+            content = altered(content);
         }
         ex.getResponseHeaders().set("ETag", "\"cdn-" + sha.substring(0, 8) + "\"");
         ex.getResponseHeaders().set("Accept-Ranges", "bytes");
@@ -256,7 +315,7 @@ final class FakeHub implements AutoCloseable {
         return URLDecoder.decode(s, StandardCharsets.UTF_8);
     }
 
-    static String hex(String algorithm, byte[] prefix, byte[] content) {
+    private static String hex(String algorithm, byte[] prefix, byte[] content) {
         try {
             MessageDigest md = MessageDigest.getInstance(algorithm);
             if (prefix != null) {

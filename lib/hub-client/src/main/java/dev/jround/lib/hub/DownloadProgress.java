@@ -1,9 +1,9 @@
-package dev.jround.kernel.hub;
+package dev.jround.lib.hub;
 
 import java.io.PrintStream;
 import java.util.Locale;
 
-/** Receives the progress of file downloads; {@link #console()} draws a bar on stderr. */
+/** Receives the progress of file downloads and their warnings; {@link #console()} draws a bar on stderr. */
 public interface DownloadProgress {
 
     /** A download of {@code file} starts (or resumes at {@code alreadyHave}); {@code total} is -1 when unknown. */
@@ -14,6 +14,14 @@ public interface DownloadProgress {
 
     /** The current file is complete (or abandoned). */
     void finish();
+
+    /**
+     * One line the user must see about a finished file, e.g. that nothing could verify it. The default prints it
+     * on stderr, so an implementation that only cares about progress loses no warning; {@link #NONE} drops it.
+     */
+    default void warning(String line) {
+        System.err.println("warning: " + line);
+    }
 
     DownloadProgress NONE = new DownloadProgress() {
         @Override
@@ -26,6 +34,10 @@ public interface DownloadProgress {
 
         @Override
         public void finish() {
+        }
+
+        @Override
+        public void warning(String line) {
         }
     };
 
@@ -93,6 +105,12 @@ public interface DownloadProgress {
             }
             out.flush();
             file = null;
+        }
+
+        @Override
+        public synchronized void warning(String line) {
+            out.println("warning: " + line);
+            out.flush();
         }
 
         private void draw() {

@@ -1,4 +1,4 @@
-package dev.jround.kernel.hub;
+package dev.jround.lib.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -42,23 +42,29 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Downloads Hugging Face repositories into the hub cache with nothing but {@link HttpClient}, speaking the
- * Hub's URL scheme: {@code GET {endpoint}/api/{models|datasets}/{repo}/revision/{rev}} lists the files of a
- * commit; {@code HEAD {endpoint}/[datasets/]{repo}/resolve/{commit}/{file}} gives the file's ETag
- * ({@code X-Linked-Etag} for LFS files, whose value is their sha256, else {@code ETag}, the git blob sha1), size and
- * storage location; a GET of that location fetches it. Blobs are downloaded to {@code blobs/<etag>.incomplete},
- * resumed with a {@code Range} request after an interruption (in this run or a later one), verified against the
- * ETag, and renamed into place; the snapshot gets a relative symlink and {@code refs/<revision>} the commit.
- * The result is the cache layout the Python tools write and read.
+ * The one Hugging Face hub client of jround (models for {@code --model} and {@code jround download}, datasets for
+ * the {@code hf} dataset provider), with nothing but {@link HttpClient}, speaking the Hub's URL scheme:
+ * {@code GET {endpoint}/api/{models|datasets}/{repo}/revision/{rev}} lists the files of a commit;
+ * {@code HEAD {endpoint}/[datasets/]{repo}/resolve/{commit}/{file}} gives the file's hashes and size and its
+ * storage location; a GET of that location fetches it.
+ * <p>
+ * What the server says is not trusted: every listed file name must be a safe relative path and the commit a
+ * 40-digit hash before either names a folder, and every cache path is checked to stay inside the cache.
+ * Blobs are downloaded to {@code blobs/<name>.incomplete}, resumed with a {@code Range} request after an
+ * interruption (in this run or a later one), verified, and only then renamed into place (see
+ * {@link Expected} for what is verified); the snapshot gets a relative symlink, and {@code refs/<revision>}
+ * the commit once every file is in. The result is the cache layout the Python tools write and read.
  */
 public final class HubClient {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern SHA1 = Pattern.compile("[0-9a-f]{40}");
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final int MAX_REDIRECTS = 10;
     private static final int MAX_ATTEMPTS = 5;
@@ -84,8 +90,30 @@ public final class HubClient {
     public record RepoInfo(String commit, List<String> files) {
     }
 
-    /** What the Hub says about one file: its ETag, size (-1 when unknown), where to fetch it, and the commit. */
-    record FileMeta(String etag, long size, URI location, String commit) {
+    /**
+     * What a download is checked against, from the resolve answer's headers. The hash is huggingface_hub's
+     * etag: {@code X-Linked-Etag} when present (LFS files: their sha256), else {@code ETag} (plain files: the
+     * git blob sha1 over {@code "blob <size>\0" + content}); a value that is neither 64 nor 40 hex digits is no
+     * hash. {@code X-Xet-Hash} is a Xet content hash (a BLAKE3 Merkle hash over content-defined chunks) that jround
+     * does not compute: with it, only the size is checked, and the user is told so.
+     *
+     * @param sha256  expected sha256, or null
+     * @param gitSha1 expected git blob sha1, or null
+     * @param xetHash the X-Xet-Hash header, or null
+     * @param size    {@code X-Linked-Size}, else {@code Content-Length} of a direct answer; -1 when unknown
+     */
+    record Expected(String sha256, String gitSha1, String xetHash, long size) {
+        /** The blob's name in the cache when it is known before the download (the hash), else null. */
+        String blobName() {
+            return sha256 != null ? sha256 : gitSha1;
+        }
+    }
+
+    /** What the Hub says about one file: what to verify, and where to fetch it. */
+    record FileMeta(Expected expected, URI location) {
+        long size() {
+            return expected.size();
+        }
     }
 
     public HubClient(HubSettings settings, DownloadProgress progress) {
@@ -131,15 +159,15 @@ public final class HubClient {
         try {
             JsonNode root = JSON.readTree(r.body());
             String sha = root.path("sha").asText("");
-            if (!HubCache.COMMIT.matcher(sha).matches()) {
-                throw new JroundException("the Hub at " + settings.endpoint() + " answered for " + repoId + " without a commit hash",
-                        "check HF_ENDPOINT points at a Hugging Face Hub");
-            }
+            HubCache.requireServerCommit(repoId, sha);
             List<String> files = new ArrayList<>();
             for (JsonNode s : root.path("siblings")) {
-                files.add(s.path("rfilename").asText());
+                String name = s.path("rfilename").asText();
+                // one bad name means the answer is not from a Hub (git itself has no such paths): refuse all of it
+                HubCache.requireSafeFileName(repoId, name);
+                files.add(name);
             }
-            return new RepoInfo(sha, files);
+            return new RepoInfo(sha, List.copyOf(files));
         } catch (IOException e) {
             throw new JroundException("the Hub's answer for " + repoId + " is not JSON: " + e.getMessage().lines().findFirst().orElse(""),
                     "check HF_ENDPOINT points at a Hugging Face Hub");
@@ -153,7 +181,6 @@ public final class HubClient {
     public Path downloadModel(String repoId, String revision) {
         String rev = revision == null ? "main" : revision;
         RepoInfo info = repoInfo(RepoType.MODEL, repoId, rev);
-        writeRef(RepoType.MODEL, repoId, rev, info.commit());
         for (String f : info.files()) {
             if (ModelFiles.isSupportFile(f)) {
                 downloadFile(RepoType.MODEL, repoId, info.commit(), f);
@@ -167,44 +194,60 @@ public final class HubClient {
             }
             downloadFile(RepoType.MODEL, repoId, info.commit(), f);
         }
+        writeRef(RepoType.MODEL, repoId, rev, info.commit());
         return snapshot;
     }
 
     /** Downloads every file of the repo that {@code include} accepts and returns the snapshot directory. */
     public Path download(RepoType type, String repoId, String revision, Predicate<String> include) {
+        return downloadSelected(type, repoId, revision, files -> files.stream().filter(include).toList());
+    }
+
+    /**
+     * Downloads the files {@code choose} picks from the repo's listing (it may throw to refuse the listing) and
+     * returns the snapshot directory. {@code refs/<revision>} is written only after every file is in, so a
+     * failed download never makes a partial snapshot look current.
+     */
+    public Path downloadSelected(RepoType type, String repoId, String revision, UnaryOperator<List<String>> choose) {
         String rev = revision == null ? "main" : revision;
         RepoInfo info = repoInfo(type, repoId, rev);
-        writeRef(type, repoId, rev, info.commit());
-        for (String f : info.files()) {
-            if (include.test(f)) {
-                downloadFile(type, repoId, info.commit(), f);
+        for (String f : choose.apply(info.files())) {
+            if (!info.files().contains(f)) {
+                throw new IllegalArgumentException(f + " is not in the listing of " + repoId);
             }
+            downloadFile(type, repoId, info.commit(), f);
         }
-        return snapshotDir(type, repoId, info.commit());
+        Path snapshot = snapshotDir(type, repoId, info.commit());
+        writeRef(type, repoId, rev, info.commit());
+        return snapshot;
     }
 
     /** Downloads one file of a commit (40 hex digits) into the cache, if not there yet, and returns its snapshot path. */
     public Path downloadFile(RepoType type, String repoId, String commit, String file) {
-        if (!HubCache.COMMIT.matcher(commit).matches()) {
+        if (!HubCache.isCommit(commit)) {
             throw new IllegalArgumentException("downloadFile needs a commit hash, got '" + commit + "'; resolve revisions with repoInfo");
         }
-        validateFileName(repoId, file);
-        Path pointer = cache.pointerPath(type, repoId, commit, file);
+        Path pointer = cache.pointerPath(type, repoId, commit, file);   // refuses unsafe names and paths outside
         if (Files.exists(pointer)) {
             return pointer;
         }
         requireOnline(type, repoId, commit);
         FileMeta meta = metadata(type, repoId, commit, file);
-        Path blob = cache.blobPath(type, repoId, meta.etag());
+        // without a hash the blob's name (its sha256) is known only afterwards: lock and resume under a name
+        // derived from the commit and the file instead
+        String key = meta.expected().blobName() != null ? meta.expected().blobName()
+                : sha256Hex(("unverified\0" + commit + "\0" + file).getBytes(StandardCharsets.UTF_8));
         try {
-            Path lockFile = cache.lockPath(type, repoId, meta.etag());
+            Path lockFile = cache.lockPath(type, repoId, key);
+            Path incomplete = cache.blobPath(type, repoId, key).resolveSibling(key + ".incomplete");
             Files.createDirectories(lockFile.getParent());
-            Files.createDirectories(blob.getParent());
+            Files.createDirectories(incomplete.getParent());
             synchronized (JVM_LOCKS.computeIfAbsent(lockFile.toAbsolutePath().normalize(), k -> new Object())) {
                 try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                      FileLock ignored = lockChannel.lock()) {
-                    if (!Files.isRegularFile(blob)) {
-                        fetchBlob(type, repoId, commit, file, meta, blob);
+                    Path blob = meta.expected().blobName() == null ? null : cache.blobPath(type, repoId, key);
+                    if (blob == null || !Files.isRegularFile(blob)) {
+                        blob = fetchBlob(type, repoId, commit, file, meta, incomplete);
                     }
                     cache.link(blob, pointer);
                 }
@@ -245,14 +288,6 @@ public final class HubClient {
         }
     }
 
-    private static void validateFileName(String repoId, String file) {
-        if (file.isEmpty() || file.startsWith("/") || file.contains("\\")
-                || List.of(file.split("/")).stream().anyMatch(p -> p.isEmpty() || p.equals("..") || p.equals("."))) {
-            throw new CorruptInputException("the Hub lists a file '" + file + "' in " + repoId + " that is not a safe relative path",
-                    "refusing to write outside the cache");
-        }
-    }
-
     /** HEAD on the resolve URL, following only redirects that stay on the Hub and carry no file metadata. */
     FileMeta metadata(RepoType type, String repoId, String commit, String file) {
         URI uri = resolveUri(type, repoId, commit, file);
@@ -275,27 +310,27 @@ public final class HubClient {
             throw failure(status, r.headers(), "", type, repoId, commit, file);
         }
         HttpHeaders h = r.headers();
-        String etag = normalizeEtag(h.firstValue("X-Linked-Etag").or(() -> h.firstValue("ETag")).orElse(null));
-        if (etag == null || etag.isEmpty() || etag.contains("/") || etag.contains("\\") || etag.startsWith(".")) {
-            throw new JroundException("the Hub sent no usable ETag for " + file + " of " + repoId,
-                    "check HF_ENDPOINT points at a Hugging Face Hub and that no proxy strips headers");
-        }
+        Optional<String> linked = h.firstValue("X-Linked-Etag");
+        String hash = normalizeEtag(linked.or(() -> h.firstValue("ETag")).orElse(null));
+        String xet = h.firstValue("X-Xet-Hash").map(String::strip).filter(x -> !x.isEmpty()).orElse(null);
         long size = h.firstValue("X-Linked-Size")
                 .or(() -> isRedirect(status) ? Optional.empty() : h.firstValue("Content-Length"))
                 .map(HubClient::parseLongOrMinusOne).orElse(-1L);
+        Expected expected = new Expected(hash != null && SHA256.matcher(hash).matches() ? hash : null,
+                hash != null && SHA1.matcher(hash).matches() ? hash : null, xet, size);
         URI location = isRedirect(status) ? r.uri().resolve(h.firstValue("Location").orElseThrow()) : r.uri();
-        return new FileMeta(etag, size, location, h.firstValue("X-Repo-Commit").orElse(commit));
+        return new FileMeta(expected, location);
     }
 
-    private void fetchBlob(RepoType type, String repoId, String commit, String file, FileMeta meta, Path blob) throws IOException {
-        Path incomplete = blob.resolveSibling(blob.getFileName() + ".incomplete");
+    /** Fetches the file into {@code incomplete} (resuming it), verifies it and moves it to its blob; returns the blob. */
+    private Path fetchBlob(RepoType type, String repoId, String commit, String file, FileMeta meta, Path incomplete) throws IOException {
         IOException last = null;
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
             try {
                 if (attempt > 1 && !meta.location().equals(resolveUri(type, repoId, commit, file))) {
-                    // signed storage URLs expire: ask the Hub for a fresh one, keeping the ETag we verify against
+                    // signed storage URLs expire: ask the Hub for a fresh one, keeping what we verify against
                     FileMeta fresh = metadata(type, repoId, commit, file);
-                    meta = new FileMeta(meta.etag(), meta.size(), fresh.location(), meta.commit());
+                    meta = new FileMeta(meta.expected(), fresh.location());
                 }
                 transfer(file, meta, incomplete);
                 last = null;
@@ -315,8 +350,10 @@ public final class HubClient {
                     + last.getMessage() + " (" + have + " bytes kept in " + incomplete + ")",
                     "run the command again to resume; check the network, proxy (HTTPS_PROXY) or HF_ENDPOINT", last);
         }
-        verify(repoId, file, meta, incomplete);
+        String name = verify(repoId, file, meta.expected(), incomplete);
+        Path blob = cache.blobPath(type, repoId, name);
         Files.move(incomplete, blob, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return blob;
     }
 
     /** One GET of the file, continuing {@code incomplete} with a Range request when it already has bytes. */
@@ -403,26 +440,52 @@ public final class HubClient {
         }
     }
 
-    private void verify(String repoId, String file, FileMeta meta, Path downloaded) throws IOException {
+    /**
+     * Checks a finished download against what the Hub announced and returns the blob name. A mismatch deletes the
+     * file and fails; a file nothing can be checked against is kept (the Python tools keep it too) with one
+     * warning line, and named by its sha256.
+     */
+    private String verify(String repoId, String file, Expected expected, Path downloaded) throws IOException {
         long size = Files.size(downloaded);
         String problem = null;
-        if (meta.size() >= 0 && size != meta.size()) {
-            problem = "has " + size + " bytes but the Hub announced " + meta.size();
-        } else if (SHA256.matcher(meta.etag()).matches()) {
+        if (expected.size() >= 0 && size != expected.size()) {
+            problem = "has " + size + " bytes but the Hub announced " + expected.size();
+        } else if (expected.sha256() != null) {
             String actual = digest(downloaded, "SHA-256", null);
-            if (!actual.equals(meta.etag())) {
-                problem = "has sha256 " + actual + " but the Hub announced " + meta.etag();
+            if (!actual.equals(expected.sha256())) {
+                problem = "has sha256 " + actual + " but the Hub announced " + expected.sha256();
             }
-        } else if (HubCache.COMMIT.matcher(meta.etag()).matches()) {
+        } else if (expected.gitSha1() != null) {
             String actual = digest(downloaded, "SHA-1", ("blob " + size + "\0").getBytes(StandardCharsets.US_ASCII));
-            if (!actual.equals(meta.etag())) {
-                problem = "has git sha1 " + actual + " but the Hub announced " + meta.etag();
+            if (!actual.equals(expected.gitSha1())) {
+                problem = "has git sha1 " + actual + " but the Hub announced " + expected.gitSha1();
             }
         }
         if (problem != null) {
             Files.deleteIfExists(downloaded);
             throw new CorruptInputException("downloaded " + file + " of " + repoId + " " + problem + "; the download was discarded",
                     "run the command again to download it afresh; if it persists, a proxy or mirror (HF_ENDPOINT) alters the file");
+        }
+        if (expected.blobName() != null) {
+            return expected.blobName();
+        }
+        if (expected.xetHash() != null && expected.size() >= 0) {
+            progress.warning(file + " of " + repoId + ": only its size (" + size + " bytes) was verified; the server sent an"
+                    + " X-Xet-Hash, which jround does not compute, and no sha256 or git sha1");
+        } else if (expected.size() >= 0) {
+            progress.warning(file + " of " + repoId + " not verified: the server sent no hash (only its size, " + size
+                    + " bytes, matched)");
+        } else {
+            progress.warning(file + " of " + repoId + " not verified: the server sent no hash and no size");
+        }
+        return digest(downloaded, "SHA-256", null);
+    }
+
+    private static String sha256Hex(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
         }
     }
 
@@ -576,7 +639,7 @@ public final class HubClient {
         if (e.startsWith("W/")) {
             e = e.substring(2);
         }
-        return e.replace("\"", "");
+        return e.replace("\"", "").toLowerCase(Locale.ROOT);
     }
 
     private static boolean isRedirect(int status) {

@@ -1,5 +1,6 @@
-package dev.jround.kernel.hub;
+package dev.jround.lib.hub;
 
+import dev.jround.spi.CorruptInputException;
 import dev.jround.spi.InvalidInputException;
 
 import java.io.IOException;
@@ -27,6 +28,9 @@ import java.util.regex.Pattern;
 public final class HubCache {
 
     static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
+    /** Names jround gives blobs: a sha256 (LFS) or git sha1, so a blob name is never a path. */
+    private static final Pattern BLOB = Pattern.compile("[0-9a-f]{40}|[0-9a-f]{64}");
+    private static final Pattern DRIVE = Pattern.compile("[A-Za-z]:.*");
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?");
 
     private final Path root;
@@ -71,6 +75,55 @@ public final class HubCache {
         }
     }
 
+    /** True for a 40-hex git commit id, the only form a server's commit may take before it names a folder. */
+    public static boolean isCommit(String s) {
+        return s != null && COMMIT.matcher(s).matches();
+    }
+
+    /**
+     * A file name the server listed: a relative '/'-separated path that cannot leave the snapshot folder (no
+     * empty, "." or ".." parts, no leading '/', backslash, drive letter or control character). The Hub never
+     * lists such a name; a server that does is refused before anything is written.
+     */
+    public static boolean isSafeFileName(String file) {
+        if (file == null || file.isEmpty() || file.startsWith("/") || file.contains("\\") || DRIVE.matcher(file).matches()
+                || file.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            return false;
+        }
+        return java.util.Arrays.stream(file.split("/", -1)).noneMatch(p -> p.isEmpty() || p.equals(".") || p.equals(".."));
+    }
+
+    static void requireSafeFileName(String repoId, String file) {
+        if (!isSafeFileName(file)) {
+            throw new CorruptInputException("the Hub lists a file '" + printable(file) + "' in " + repoId
+                    + " that is not a safe relative path; nothing was downloaded",
+                    "refusing to write outside the cache: check that HF_ENDPOINT points at a Hugging Face Hub");
+        }
+    }
+
+    static void requireServerCommit(String repoId, String commit) {
+        if (!isCommit(commit)) {
+            throw new CorruptInputException("the Hub answered for " + repoId + " with the commit id '" + printable(commit)
+                    + "', which is not a 40-digit commit hash; nothing was downloaded",
+                    "refusing to use it as a cache folder: check that HF_ENDPOINT points at a Hugging Face Hub");
+        }
+    }
+
+    private static String printable(String s) {
+        return s == null ? "" : s.codePoints().mapToObj(c -> c < 0x20 || c == 0x7f ? "?" : Character.toString(c))
+                .collect(java.util.stream.Collectors.joining());
+    }
+
+    /** Fails unless {@code p} lies inside {@code dir} (lexically, after normalisation). */
+    static Path requireInside(Path dir, Path p) {
+        Path d = dir.toAbsolutePath().normalize();
+        Path q = p.toAbsolutePath().normalize();
+        if (!q.startsWith(d) || q.equals(d)) {
+            throw new CorruptInputException(p + " would lie outside " + dir, "refusing to write outside the cache");
+        }
+        return p;
+    }
+
     public Path repoFolder(RepoType type, String repoId) {
         requireRepoId(repoId);
         return root.resolve(type.folderName(repoId));
@@ -113,21 +166,36 @@ public final class HubCache {
         return snapshot(RepoType.DATASET, repoId, revision == null ? "main" : revision);
     }
 
-    Path blobPath(RepoType type, String repoId, String etag) {
-        return repoFolder(type, repoId).resolve("blobs").resolve(etag);
+    /** {@code blobs/<name>}, for a 40- or 64-hex name (also the stem of {@code .incomplete} files). */
+    Path blobPath(RepoType type, String repoId, String name) {
+        requireBlobName(name);
+        Path blobs = repoFolder(type, repoId).resolve("blobs");
+        return requireInside(blobs, blobs.resolve(name));
     }
 
     Path pointerPath(RepoType type, String repoId, String commit, String file) {
+        if (!isCommit(commit)) {
+            throw new IllegalArgumentException("a snapshot needs a commit hash, got '" + commit + "'");
+        }
+        requireSafeFileName(repoId, file);
         Path snapshot = repoFolder(type, repoId).resolve("snapshots").resolve(commit);
         Path p = snapshot;
         for (String part : file.split("/")) {
             p = p.resolve(part);
         }
-        return p;
+        return requireInside(snapshot, p);
     }
 
-    Path lockPath(RepoType type, String repoId, String etag) {
-        return root.resolve(".locks").resolve(type.folderName(repoId)).resolve(etag + ".lock");
+    Path lockPath(RepoType type, String repoId, String name) {
+        requireBlobName(name);
+        Path locks = root.resolve(".locks").resolve(type.folderName(repoId));
+        return requireInside(locks, locks.resolve(name + ".lock"));
+    }
+
+    private static void requireBlobName(String name) {
+        if (name == null || !BLOB.matcher(name).matches()) {
+            throw new IllegalArgumentException("a blob is named by a sha256 or git sha1, got '" + name + "'");
+        }
     }
 
     private static Path refPath(Path repo, String revision) {
@@ -157,6 +225,12 @@ public final class HubCache {
     /** Points a snapshot file at its blob with a relative symlink; copies where the file system has no symlinks. */
     void link(Path blob, Path pointer) throws IOException {
         Files.createDirectories(pointer.getParent());
+        // a folder of the snapshot that is a symlink planted elsewhere would carry the write out of the cache
+        Files.createDirectories(root);
+        if (!pointer.getParent().toRealPath().startsWith(root.toRealPath())) {
+            throw new CorruptInputException(pointer.getParent() + " leads outside the cache " + root + " (a symbolic link?)",
+                    "remove that folder from the cache and run again");
+        }
         Files.deleteIfExists(pointer);
         Path target = pointer.getParent().toAbsolutePath().normalize().relativize(blob.toAbsolutePath().normalize());
         try {

@@ -1,4 +1,4 @@
-package dev.jround.kernel.hub;
+package dev.jround.lib.hub;
 
 import java.io.IOException;
 import java.net.URI;
@@ -52,6 +52,11 @@ public record HubSettings(URI endpoint, String token, boolean offline, Path cach
 
     public HubSettings withOffline(boolean newOffline) {
         return new HubSettings(endpoint, token, newOffline, cacheDir, proxy);
+    }
+
+    /** The same Hub, token and proxy over another cache (the dataset provider's first cache root). */
+    public HubSettings withCacheDir(Path newCacheDir) {
+        return new HubSettings(endpoint, token, offline, newCacheDir, proxy);
     }
 
     /** The settings of this process's environment. */

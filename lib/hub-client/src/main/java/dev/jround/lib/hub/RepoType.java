@@ -1,4 +1,4 @@
-package dev.jround.kernel.hub;
+package dev.jround.lib.hub;
 
 /** The two kinds of Hugging Face repository jround reads: how each is named in URLs and in the cache. */
 public enum RepoType {

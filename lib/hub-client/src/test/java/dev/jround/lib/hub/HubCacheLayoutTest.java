@@ -1,5 +1,6 @@
-package dev.jround.kernel.hub;
+package dev.jround.lib.hub;
 
+import dev.jround.lib.hub.testing.FakeHub;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
