@@ -147,7 +147,11 @@ public final class SchemeResolver {
         if (s.groupSize() < -1) {
             throw new InvalidInputException(groupFlag + " " + s.groupSize() + " is invalid", "group_size is -1 (per channel), 0 (per tensor) or a positive size such as 32, 64, 128");
         }
-        if ("int".equals(s.dataType()) && s.bits() > 8 && s.bits() < 16) {
+        if (s.bits() > 16 && s.bits() != 32) {
+            // bits >= 16 means "keep full precision": a typo such as 64 must not silently quantize nothing
+            throw new InvalidInputException(bitsFlag + " " + s.bits() + " is invalid", "bits are 2 to 8 (data types with their own width: 4 or 8), or 16 to keep full precision");
+        }
+        if ("int".equals(s.dataType()) && ((s.bits() > 8 && s.bits() < 16) || s.bits() == 1)) {
             throw new InvalidInputException(bitsFlag + " " + s.bits() + " is not supported for integer weights", "integer weights take 2 to 8 bits, or 16 to keep full precision");
         }
     }

@@ -63,9 +63,7 @@ public final class QuantizationJob {
 
     public Result run(QuantizeRequest r) {
         long t0 = System.nanoTime();
-        if (r.model == null || r.model.isBlank()) {
-            throw new InvalidInputException("no model given", "pass a local model directory or a Hugging Face repo id");
-        }
+        r.validate();
         List<Exporter> exporters = new ArrayList<>();
         for (String f : r.formats) {
             exporters.add(exporterFor(f));
@@ -93,6 +91,8 @@ public final class QuantizationJob {
                             "run 'jround list format'; auto_round, auto_gptq and fake store a quantized lm_head");
                 }
             }
+            // NaN or Inf weights would be written as NaN/Inf scales: refuse them before calibration starts.
+            dev.jround.kernel.model.CheckpointAudit.finite(model.weights());
             if (r.printConfig) {
                 progress.message(setup.table());
             }

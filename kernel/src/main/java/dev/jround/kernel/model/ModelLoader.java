@@ -77,6 +77,7 @@ public final class ModelLoader {
                     ? backend.descriptor().id() : ckpt.description();
         } else {
             config = ModelConfig.read(path);
+            CheckpointAudit.config(config);
             weights = SafetensorsCheckpoint.open(path);
             description = "safetensors";
         }
@@ -86,6 +87,9 @@ public final class ModelLoader {
             ModelArchitecture arch = architectureFor(config);
             DeviceBackend device = deviceFor(deviceName);
             lm = arch.bind(config, weights, device, computeType);
+            if (!needsInferenceBackend(path)) {
+                CheckpointAudit.shapes(lm, weights, config);
+            }
             tokenizer = tokenizerFor(path, config);
             return new LoadedModel(path, config, weights, lm, tokenizer, device,
                     arch.descriptor().id() + " " + config.modelType() + ", " + description);

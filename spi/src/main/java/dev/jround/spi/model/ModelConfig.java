@@ -38,7 +38,7 @@ public final class ModelConfig {
             }
             return new ModelConfig(dir, o);
         } catch (IOException e) {
-            throw new CorruptInputException("cannot parse " + f + ": " + e.getMessage(), "config.json must be valid JSON", e);
+            throw CorruptInputException.unparsable(f, e, "config.json must be valid JSON");
         }
     }
 

@@ -129,7 +129,7 @@ final class HfTokenizer implements Tokenizer {
             JsonNode n = JSON.readTree(f.toFile());
             return n == null ? JSON.createObjectNode() : n;
         } catch (IOException e) {
-            throw new CorruptInputException("cannot parse " + f + ": " + e.getMessage(), "the file must be valid JSON", e);
+            throw CorruptInputException.unparsable(f, e, "the file must be valid JSON");
         }
     }
 
