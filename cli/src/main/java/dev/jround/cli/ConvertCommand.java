@@ -65,11 +65,11 @@ public final class ConvertCommand implements Callable<Integer> {
             throw new InvalidInputException("--model " + model + " is not a directory",
                     "give a local checkpoint directory with config.json and *.safetensors");
         }
+        // --output_dir is the checkpoint directory itself; it is claimed like every jround output.
+        OutputTarget target = OutputTarget.claim(out, List.of(model), overwrite, "convert", line -> log.println(line));
         Exporter exporter = registry.all(Exporter.class).stream().filter(e -> e.formats().contains(format)).findFirst()
                 .orElseThrow(() -> new UnsupportedFeatureException("no installed exporter writes --format " + format,
                         "run 'jround list format' for the formats installed"));
-        // --output_dir is the checkpoint directory itself; it is claimed like every jround output.
-        OutputTarget target = OutputTarget.claim(out, List.of(model), overwrite, "convert", line -> log.println(line));
         PackedConverter.Result result;
         boolean ok = false;
         try (PackedCheckpoint in = PackedCheckpoint.open(model)) {
