@@ -12,7 +12,6 @@ import dev.jround.kernel.eval.Generator;
 import dev.jround.kernel.model.LoadedModel;
 import dev.jround.kernel.model.ModelLoader;
 import dev.jround.kernel.registry.ServiceLoaderRegistry;
-import dev.jround.spi.tensor.HostTensor;
 import dev.jround.spi.tensor.SafetensorsWriter;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,7 +23,6 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -69,61 +67,7 @@ class SyntheticModelTest {
 
     /** A 2-layer Llama (GQA 2:1, tied embeddings) with seeded weights; {@code noise} perturbs a copy. */
     static Path writeModel(String name, float noise) throws IOException {
-        Path dir = Files.createDirectories(tmp.resolve(name));
-        Files.writeString(dir.resolve("config.json"), """
-                {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 16, "intermediate_size": 24,
-                 "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 32,
-                 "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": true,
-                 "bos_token_id": 1, "eos_token_id": 2}""");
-        Map<String, HostTensor> t = new LinkedHashMap<>();
-        Random base = new Random(11);
-        Random jitter = new Random(12);
-        t.put("model.embed_tokens.weight", random(base, jitter, noise, VOCAB, 16));
-        t.put("model.norm.weight", ones(16));
-        for (int l = 0; l < 2; l++) {
-            String p = "model.layers." + l + ".";
-            t.put(p + "input_layernorm.weight", ones(16));
-            t.put(p + "post_attention_layernorm.weight", ones(16));
-            t.put(p + "self_attn.q_proj.weight", random(base, jitter, noise, 16, 16));
-            t.put(p + "self_attn.k_proj.weight", random(base, jitter, noise, 8, 16));
-            t.put(p + "self_attn.v_proj.weight", random(base, jitter, noise, 8, 16));
-            t.put(p + "self_attn.o_proj.weight", random(base, jitter, noise, 16, 16));
-            t.put(p + "mlp.gate_proj.weight", random(base, jitter, noise, 24, 16));
-            t.put(p + "mlp.up_proj.weight", random(base, jitter, noise, 24, 16));
-            t.put(p + "mlp.down_proj.weight", random(base, jitter, noise, 16, 24));
-        }
-        SafetensorsWriter.writeAll(dir, t, Map.of("format", "pt"));
-        StringBuilder vocab = new StringBuilder("\"<unk>\": 0, \"<s>\": 1, \"</s>\": 2");
-        for (int i = 3; i < VOCAB; i++) {
-            vocab.append(", \"w").append(i).append("\": ").append(i);
-        }
-        Files.writeString(dir.resolve("tokenizer.json"), """
-                {"version": "1.0", "truncation": null, "padding": null,
-                 "added_tokens": [
-                  {"id": 0, "content": "<unk>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-                  {"id": 1, "content": "<s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
-                  {"id": 2, "content": "</s>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}],
-                 "normalizer": null, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": null, "decoder": null,
-                 "model": {"type": "WordLevel", "vocab": {%s}, "unk_token": "<unk>"}}""".formatted(vocab));
-        Files.writeString(dir.resolve("tokenizer_config.json"), """
-                {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "add_bos_token": true,
-                 "chat_template": "{% for m in messages %}{{ bos_token }}{{ m['content'] }}{% endfor %}"}""");
-        return dir;
-    }
-
-    static HostTensor random(Random base, Random jitter, float noise, int out, int in) {
-        float[] v = new float[out * in];
-        float scale = (float) (1.0 / Math.sqrt(in));
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) base.nextGaussian() * scale + noise * (float) jitter.nextGaussian();
-        }
-        return HostTensor.ofFloats(v, out, in);
-    }
-
-    static HostTensor ones(int n) {
-        float[] v = new float[n];
-        java.util.Arrays.fill(v, 1f);
-        return HostTensor.ofFloats(v, n);
+        return TinyLlama.write(tmp.resolve(name), 16, 24, noise);
     }
 
     static List<long[]> rows() throws IOException {
@@ -211,7 +155,7 @@ class SyntheticModelTest {
 
         Path opt = Files.createDirectories(tmp.resolve("unknown"));
         Files.writeString(opt.resolve("config.json"), "{\"model_type\": \"mamba\"}");
-        SafetensorsWriter.writeAll(opt, Map.of("x", ones(2)), Map.of());
+        SafetensorsWriter.writeAll(opt, Map.of("x", TinyLlama.ones(2)), Map.of());
         StringWriter bad = new StringWriter();
         code = JroundCli.execute(new PrintWriter(new StringWriter(), true), new PrintWriter(bad, true), "eval",
                 "--model", opt.toString(), "--data", ids.toString());
