@@ -1,5 +1,6 @@
 package dev.jround.cli;
 
+import dev.jround.kernel.output.OutputTarget;
 import dev.jround.kernel.registry.PluginRegistry;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.UnsupportedFeatureException;
@@ -11,16 +12,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 /**
  * {@code jround convert --model IN --format auto_round --output_dir OUT}: re-packs a GPTQ, AWQ or auto_round
@@ -40,14 +37,14 @@ public final class ConvertCommand implements Callable<Integer> {
             description = "target format (default: ${DEFAULT-VALUE}); e.g. auto_round, auto_round:auto_gptq, auto_round:auto_awq, auto_gptq, auto_awq")
     String format;
 
-    @Option(names = {"--output_dir", "--output-dir"}, required = true, paramLabel = "DIR", description = "where to write the converted checkpoint")
+    @Option(names = {"--output_dir", "--output-dir"}, required = true, paramLabel = "DIR", description = "the converted checkpoint directory itself; it must not exist (or be a previous jround output, with --overwrite)")
     Path outputDir;
 
     @Option(names = {"--max_shard_size", "--max-shard-size"}, defaultValue = "5GB", paramLabel = "SIZE",
             description = "safetensors shard limit, e.g. 5GB (10^9 bytes) or 2GiB (default: ${DEFAULT-VALUE})")
     String maxShardSize;
 
-    @Option(names = "--overwrite", description = "replace an existing output directory")
+    @Option(names = "--overwrite", description = "replace an existing output directory that jround wrote (one with .jround-output.json)")
     boolean overwrite;
 
     @Override
@@ -58,35 +55,32 @@ public final class ConvertCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Finds the exporter of {@code format}, converts into {@code <out>.partial} and renames it to {@code out}. */
+    /**
+     * Finds the exporter of {@code format}, converts into {@code <out>.partial} and swaps it in as {@code out}
+     * ({@link OutputTarget}: never over an input, and with {@code overwrite} only over a previous jround output).
+     */
     static PackedConverter.Result convert(PluginRegistry registry, Path model, String format, Path out, long maxShard,
                                           boolean overwrite, PrintWriter log) {
         if (!Files.isDirectory(model)) {
             throw new InvalidInputException("--model " + model + " is not a directory",
                     "give a local checkpoint directory with config.json and *.safetensors");
         }
+        // --output_dir is the checkpoint directory itself; it is claimed like every jround output.
+        OutputTarget target = OutputTarget.claim(out, List.of(model), overwrite, "convert", line -> log.println(line));
         Exporter exporter = registry.all(Exporter.class).stream().filter(e -> e.formats().contains(format)).findFirst()
                 .orElseThrow(() -> new UnsupportedFeatureException("no installed exporter writes --format " + format,
                         "run 'jround list format' for the formats installed"));
-        if (Files.exists(out) && !overwrite) {
-            throw new InvalidInputException("--output_dir " + out + " already exists", "choose a new directory or pass --overwrite");
-        }
-        Path partial = out.resolveSibling(out.getFileName() + ".partial");
         PackedConverter.Result result;
+        boolean ok = false;
         try (PackedCheckpoint in = PackedCheckpoint.open(model)) {
-            deleteTree(partial);
-            Files.createDirectories(partial);
+            Path partial = target.prepare();
             result = PackedConverter.convert(in, exporter, format, partial, maxShard);
-            if (Files.exists(out)) {
-                deleteTree(out);
+            target.commit();
+            ok = true;
+        } finally {
+            if (!ok) {
+                target.discard();
             }
-            Files.move(partial, out, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            deleteQuietly(partial);
-            throw new UncheckedIOException("cannot write " + out, e);
-        } catch (RuntimeException e) {
-            deleteQuietly(partial);
-            throw e;
         }
         log.printf("converted %s checkpoint %s -> %s (%s): %d packed layers re-packed, %d tensors copied%n",
                 result.sourceDescription(), model, out, format, result.packedLayers(), result.floatTensors());
@@ -111,25 +105,6 @@ public final class ConvertCommand implements Callable<Integer> {
             return Long.parseLong(t);
         } catch (NumberFormatException e) {
             throw new InvalidInputException("--max_shard_size '" + s + "' is not a size", "write e.g. 5GB, 500MB or 2GiB");
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
-    }
-
-    private static void deleteQuietly(Path p) {
-        try {
-            deleteTree(p);
-        } catch (IOException ignored) {
-            // the failure being reported matters more than a leftover .partial directory
         }
     }
 }

@@ -176,6 +176,71 @@ class ConvertCommandTest {
         assertTrue(err.toString().startsWith("error: --model"), err.toString());
     }
 
+    /** Every file under {@code dir} with its SHA-256, to show a refused run touched nothing. */
+    static Map<String, String> tree(Path dir) throws IOException {
+        Map<String, String> m = new java.util.TreeMap<>();
+        try (var s = Files.walk(dir)) {
+            for (Path p : s.toList()) {
+                String hash = "dir";
+                if (Files.isRegularFile(p)) {
+                    try {
+                        hash = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
+                    } catch (java.security.NoSuchAlgorithmException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+                m.put(dir.relativize(p).toString(), hash);
+            }
+        }
+        return m;
+    }
+
+    private static int cli(StringWriter err, String... args) {
+        return JroundCli.execute(new PrintWriter(new StringWriter()), new PrintWriter(err, true), args);
+    }
+
+    /** Issue 10: --output_dir equal to, a parent of, or inside the input is refused before any work. */
+    @Test
+    void anOutputOverlappingTheInputIsRefusedAndNothingIsTouched(@TempDir Path tmp) throws IOException {
+        Path parent = tmp.resolve("P");
+        Path in = parent.resolve("gptq");
+        writeGptq(in, new int[64]);
+        writeGptq(parent.resolve("sibling"), new int[64]);
+        Map<String, String> before = tree(tmp);
+        for (Path out : List.of(in, parent, in.resolve("converted"))) {
+            StringWriter err = new StringWriter();
+            int code = cli(err, "convert", "--model", in.toString(), "--format", "auto_round", "--output_dir", out.toString(), "--overwrite");
+            assertEquals(2, code, out + ": " + err);
+            assertTrue(err.toString().startsWith("error: output directory " + out), err.toString());
+            assertTrue(err.toString().contains(in.toString()), err.toString());
+            assertEquals(before, tree(tmp), "a refused convert changed files (output " + out + ")");
+        }
+    }
+
+    @Test
+    void overwriteReplacesOnlyAPreviousJroundOutput(@TempDir Path tmp) throws IOException {
+        writeGptq(tmp.resolve("in"), new int[64]);
+        Path mine = tmp.resolve("mine");
+        Files.createDirectories(mine);
+        Files.writeString(mine.resolve("thesis.tex"), "years of work");
+        Map<String, String> before = tree(tmp);
+        InvalidInputException e = assertThrows(InvalidInputException.class, () -> ConvertCommand.convert(registry(tmp.resolve("plugins")),
+                tmp.resolve("in"), "recorded", mine, 1000, true, new PrintWriter(new StringWriter())));
+        assertTrue(e.getMessage().contains("not written by jround"), e.getMessage());
+        before.keySet().removeIf(k -> k.startsWith("plugins"));
+        Map<String, String> after = tree(tmp);
+        after.keySet().removeIf(k -> k.startsWith("plugins"));
+        assertEquals(before, after);
+
+        Path out = tmp.resolve("out");
+        ConvertCommand.convert(registry(tmp.resolve("plugins")), tmp.resolve("in"), "recorded", out, 1000, false, new PrintWriter(new StringWriter()));
+        assertTrue(Files.isRegularFile(out.resolve(".jround-output.json")), "jround marks its output");
+        Files.writeString(out.resolve("done.txt"), "stale");
+        ConvertCommand.convert(registry(tmp.resolve("plugins")), tmp.resolve("in"), "recorded", out, 1000, true, new PrintWriter(new StringWriter()));
+        assertEquals("recorded", Files.readString(out.resolve("done.txt")));
+        assertFalse(Files.exists(tmp.resolve("out.old")));
+    }
+
     @Test
     void shardSizesUseTransformersUnits() {
         assertEquals(5_000_000_000L, ConvertCommand.parseSize("5GB"));

@@ -74,8 +74,17 @@ public record TinyLlama(int hidden, int intermediate, int layers, int vocab, int
         return dir;
     }
 
-    /** A calibration file of {@code rows} texts of {@code words} random words each. */
+    /** 2 blocks of the given widths, 2 heads, vocabulary 32. */
+    public static TinyLlama of(int hidden, int intermediate) {
+        return new TinyLlama(hidden, intermediate, 2, 32, 2);
+    }
+
+    /**
+     * A calibration file of {@code rows} texts of {@code words} random words each: JSON lines with a "text" field,
+     * or plain lines when the name ends in .txt.
+     */
     public Path writeCalibration(Path file, int rows, int words, long seed) throws IOException {
+        boolean plain = file.getFileName().toString().endsWith(".txt");
         Random r = new Random(seed);
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < rows; i++) {
@@ -83,7 +92,7 @@ public record TinyLlama(int hidden, int intermediate, int layers, int vocab, int
             for (int w = 0; w < words; w++) {
                 text.append(w == 0 ? "" : " ").append('w').append(3 + r.nextInt(vocab - 3));
             }
-            sb.append("{\"text\": \"").append(text).append("\"}\n");
+            sb.append(plain ? text + "\n" : "{\"text\": \"" + text + "\"}\n");
         }
         return Files.writeString(file, sb.toString());
     }
@@ -97,7 +106,7 @@ public record TinyLlama(int hidden, int intermediate, int layers, int vocab, int
         return HostTensor.ofFloats(v, out, in);
     }
 
-    static HostTensor ones(int n) {
+    public static HostTensor ones(int n) {
         float[] v = new float[n];
         Arrays.fill(v, 1f);
         return HostTensor.ofFloats(v, n);

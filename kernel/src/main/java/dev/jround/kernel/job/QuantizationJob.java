@@ -2,6 +2,7 @@ package dev.jround.kernel.job;
 
 import ai.djl.ndarray.NDManager;
 import dev.jround.kernel.model.LoadedModel;
+import dev.jround.kernel.output.OutputTarget;
 import dev.jround.kernel.registry.PluginRegistry;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.JroundException;
@@ -110,6 +111,11 @@ public final class QuantizationJob {
                     r.effectiveBatchSize(), r.gradientAccumulateSteps, r.enableMinmaxTuning, r.notUseBestMse,
                     r.dynamicMaxGap, r.momentum, r.enableQuantedInput, choice.disableOptRtn(), r.seed);
 
+            // Claim the output before any work: refuses overlaps with the inputs and outputs jround did not
+            // write, and recovers a replacement a killed run left half done.
+            Path runDir = OutputLayout.runDirectory(Path.of(r.outputDir), r.model, setup.scheme(), r.formats);
+            OutputTarget target = OutputTarget.claim(runDir, inputs(r, model), true, "quantize", progress::message);
+
             // Calibration data, only when the algorithm needs it.
             List<long[]> samples = List.of();
             String datasetUsed = "none";
@@ -119,9 +125,8 @@ public final class QuantizationJob {
                 datasetUsed = calib.description();
             }
 
-            // Outputs: <run>.partial/<format>/..., renamed to <run> when every format finished.
-            Path runDir = OutputLayout.runDirectory(Path.of(r.outputDir), r.model, setup.scheme(), r.formats);
-            Path partial = OutputLayout.prepare(runDir, model.source());
+            // Outputs: <run>.partial/<format>/..., swapped in as <run> when every format finished.
+            Path partial = target.prepare();
             List<ExportSession> sessions = new ArrayList<>();
             List<Path> outputs = new ArrayList<>();
             boolean ok = false;
@@ -172,7 +177,7 @@ public final class QuantizationJob {
                 for (ExportSession s : sessions) {
                     s.finish();
                 }
-                OutputLayout.commit(runDir);
+                target.commit();
                 ok = true;
                 double secs = (System.nanoTime() - t0) / 1e9;
                 int skipped = (int) specs.stream().filter(s -> !s.quantized()).count();
@@ -190,13 +195,32 @@ public final class QuantizationJob {
                             // the partial directory is removed below anyway
                         }
                     }
-                    OutputLayout.discard(runDir);
+                    target.discard();
                 }
                 for (ExportSession s : sessions) {
                     s.close();
                 }
             }
         }
+    }
+
+    /** What the run reads: the model directory and local calibration files named in the dataset spec. */
+    private static List<Path> inputs(QuantizeRequest r, LoadedModel model) {
+        List<Path> in = new ArrayList<>();
+        in.add(model.source());
+        if (r.dataset != null) {
+            for (String entry : r.dataset.split(",")) {
+                String name = entry.split(":", 2)[0].trim();
+                try {
+                    if (!name.isEmpty() && Files.exists(Path.of(name))) {
+                        in.add(Path.of(name));
+                    }
+                } catch (java.nio.file.InvalidPathException ignored) {
+                    // a hub dataset id, not a path
+                }
+            }
+        }
+        return in;
     }
 
     private static boolean collectsImatrix(AlgorithmChoice c) {
