@@ -155,7 +155,7 @@ class SyntheticModelTest {
 
         Path opt = Files.createDirectories(tmp.resolve("unknown"));
         Files.writeString(opt.resolve("config.json"), "{\"model_type\": \"mamba\"}");
-        SafetensorsWriter.writeAll(opt, java.util.Map.of("x", HostTensor.ofFloats(new float[]{1f, 1f}, 2)), java.util.Map.of());
+        SafetensorsWriter.writeAll(opt, java.util.Map.of("x", TinyLlama.ones(2)), java.util.Map.of());
         StringWriter bad = new StringWriter();
         code = JroundCli.execute(new PrintWriter(new StringWriter(), true), new PrintWriter(bad, true), "eval",
                 "--model", opt.toString(), "--data", ids.toString());

@@ -49,7 +49,7 @@ record JobCalibration(List<long[]> samples, String description) {
         CalibrationSet set = new CalibrationPipeline(registry).prepare(r.dataset, ctx);
         set.summary().lines().forEach(progress::message);
         if (set.size() == 0) {
-            throw new InvalidInputException("the calibration data gave no sample of " + seqlen + " tokens",
+            throw new InvalidInputException("the calibration data " + set.summary().spec() + " gave no sample of " + seqlen + " tokens",
                     "use a dataset with longer texts, lower --seqlen, or add :concat=True to the dataset spec");
         }
         List<long[]> rows = new ArrayList<>(set.inputIds());

@@ -85,6 +85,20 @@ public final class OutputTarget {
         if (dest.getParent() == null) {
             throw new InvalidInputException("cannot write an output at the file-system root " + destination, "choose another output directory");
         }
+        // A file where a parent directory must go, or a read-only parent, would otherwise fail only at the end.
+        for (Path p = dest.getParent(); p != null; p = p.getParent()) {
+            if (Files.exists(p)) {
+                if (!Files.isDirectory(p)) {
+                    throw new InvalidInputException("output directory " + p + " is a file, not a directory",
+                            "choose an --output_dir that is a directory or does not exist yet");
+                }
+                if (!Files.isWritable(p)) {
+                    throw new JroundException("cannot write under " + p + ": permission denied",
+                            "choose an --output_dir you can write to");
+                }
+                break;
+            }
+        }
         OutputTarget t = new OutputTarget(dest, replace, command, log);
         t.checkOverlap(destination, inputs);
         t.recoverBeside();

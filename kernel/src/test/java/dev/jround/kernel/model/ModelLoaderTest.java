@@ -88,7 +88,9 @@ class ModelLoaderTest {
             @Override
             public CausalLM bind(ModelConfig config, TensorStore weights, DeviceBackend device, DataType computeType) {
                 bound.add(id + ":" + device.deviceName() + ":" + computeType + ":" + weights.names());
-                return stub(CausalLM.class, Map.of());
+                // the loader's shape audit asks for the blocks and the embeddings; this stub has none
+                return stub(CausalLM.class, Map.of("numBlocks", 0, "tiedEmbeddings", true, "embeddingWeightName", "none",
+                        "vocabSize", 2));
             }
         };
     }
