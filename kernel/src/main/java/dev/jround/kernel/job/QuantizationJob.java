@@ -278,7 +278,7 @@ public final class QuantizationJob {
         m.put("disable_opt_rtn", c.disableOptRtn());
         m.put("recipe", r.recipe.name().toLowerCase(Locale.ROOT));
         m.put("quant_lm_head", r.quantLmHead);
-        // written by the exporters only when they differ from AutoRound's defaults (formats.md 7.4); put only when
+        // HfExportSession.putTuning writes these only when they differ from AutoRound's defaults; put only when
         // given so that runs without the flags keep their exact metadata
         if (r.lowGpuMemUsage) {
             m.put("low_gpu_mem_usage", true);
