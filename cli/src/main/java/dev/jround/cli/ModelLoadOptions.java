@@ -2,6 +2,7 @@ package dev.jround.cli;
 
 import ai.djl.ndarray.types.DataType;
 import dev.jround.kernel.hub.ModelSource;
+import dev.jround.kernel.model.DeviceFlag;
 import dev.jround.kernel.model.LoadedModel;
 import dev.jround.kernel.model.ModelLoader;
 import dev.jround.spi.InvalidInputException;
@@ -20,7 +21,7 @@ final class ModelLoadOptions {
     @Option(names = "--model_dtype", defaultValue = "float32", description = "Compute type: float32 or bfloat16.")
     String modelDtype;
 
-    @Option(names = {"--device", "--device_map"}, description = "Device backend (default: the best available).")
+    @Option(names = {"--device", "--device_map"}, description = "Device backend: 0 or auto (the best available, default), cpu or a backend name; one device.")
     String device;
 
     private ModelLoader loader;
@@ -30,7 +31,7 @@ final class ModelLoadOptions {
         if (loader == null) {
             loader = loader();
         }
-        return loader.load(model, computeType(modelDtype), device);
+        return loader.load(model, computeType(modelDtype), DeviceFlag.backendName(device));
     }
 
     /** Local paths (directories and files such as .gguf) as they are; anything else through the Hugging Face hub. */

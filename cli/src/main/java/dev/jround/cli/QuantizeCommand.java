@@ -136,25 +136,28 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--output_dir", description = "Base output directory (default ./tmp_autoround).")
     String outputDir;
 
-    @Option(names = {"--device_map", "--device", "--devices"}, description = "Device: cpu (default) or a backend name.")
+    @Option(names = {"--device_map", "--device", "--devices"}, description = "One device: 0 or auto (the best available), cpu or a backend name.")
     String device;
 
     @Option(names = "--model_dtype", description = "Dtype to compute in: fp32 (default) or bf16.")
     String modelDtype;
 
-    @Option(names = "--low_gpu_mem_usage", description = "Keep cached block inputs on the host.")
+    @Option(names = "--low_gpu_mem_usage", description = "Keep cached block inputs on the host (always so on the cpu device; recorded in the config).")
     boolean lowGpuMemUsage;
 
-    @Option(names = "--low_cpu_mem_usage", description = "Deprecated; the low-memory mode is always on.")
+    @Option(names = "--low_cpu_mem_usage", description = "No effect (prints a notice): the low-memory mode is always on.")
     boolean lowCpuMemUsage;
 
-    @Option(names = "--disable_low_cpu_mem_usage", description = "Accepted for compatibility; streaming stays on.")
+    @Option(names = "--disable_low_cpu_mem_usage", description = "No effect (prints a notice): weights stay memory-mapped, outputs streamed.")
     boolean disableLowCpuMemUsage;
 
-    @Option(names = {"--enable_torch_compile", "--disable_torch_compile"}, description = "Accepted for compatibility (no effect).")
-    boolean torchCompile;
+    @Option(names = "--enable_torch_compile", description = "No effect (prints a notice): jround has no graph compiler.")
+    boolean enableTorchCompile;
 
-    @Option(names = "--disable_trust_remote_code", description = "Accepted for compatibility (jround never runs repository code).")
+    @Option(names = "--disable_torch_compile", description = "No effect (prints a notice): jround has no graph compiler.")
+    boolean disableTorchCompile;
+
+    @Option(names = "--disable_trust_remote_code", description = "No effect (prints a notice): jround never runs repository code.")
     boolean disableTrustRemoteCode;
 
     @Option(names = "--print_config", description = "Print the resolved scheme of every layer before work starts.")
@@ -202,8 +205,9 @@ public final class QuantizeCommand implements Callable<Integer> {
         r.sym = asym ? Boolean.FALSE : symFlag ? Boolean.TRUE : null;
         r.dataType = dataType;
         r.scaleDtype = scaleDtype;
-        if (actBits != null && actBits < 16) {
-            throw new InvalidInputException("--act_bits " + actBits + " is not supported: jround quantizes weights only", "use --act_bits 16 or leave it out");
+        if (actBits != null && actBits != 16) {
+            throw new InvalidInputException("--act_bits " + actBits + " is not supported: jround quantizes weights only (16 = unquantized activations)",
+                    "use --act_bits 16 or leave it out");
         }
         if (ignoreLayers != null) {
             r.ignoreLayers = ignoreLayers;
@@ -260,9 +264,38 @@ public final class QuantizeCommand implements Callable<Integer> {
         r.lowGpuMemUsage = lowGpuMemUsage;
         r.printConfig = printConfig;
         if (maxShardSize != null) {
+            if (maxShardSize <= 0) {
+                throw new InvalidInputException("--max_shard_size must be a positive number of bytes, got " + maxShardSize,
+                        "for example --max_shard_size 2147483648 (2 GiB), or leave it out for AutoRound's rule");
+            }
             r.maxShardBytes = maxShardSize;
         }
+        compatibilityNotices(r);
         return r;
+    }
+
+    /** AutoRound flags that cannot change anything in jround: said once each instead of dropped silently. */
+    private void compatibilityNotices(QuantizeRequest r) {
+        if (enableTorchCompile && disableTorchCompile) {
+            throw new InvalidInputException("--enable_torch_compile and --disable_torch_compile are mutually exclusive", "give one of them");
+        }
+        String compile = enableTorchCompile ? "--enable_torch_compile" : disableTorchCompile ? "--disable_torch_compile" : null;
+        if (compile != null) {
+            r.notices.add(compile + " has no effect: jround runs eager libtorch operations and has no graph compiler "
+                    + "(the reference's compilation changes speed only, not results)");
+        }
+        if (disableTrustRemoteCode) {
+            r.notices.add("--disable_trust_remote_code has no effect: jround never runs model-repository code "
+                    + "(architectures are installed plugins)");
+        }
+        if (lowCpuMemUsage) {
+            r.notices.add("--low_cpu_mem_usage has no effect: the low-CPU-memory mode is always on "
+                    + "(weights are memory-mapped, finished layers streamed to the outputs)");
+        }
+        if (disableLowCpuMemUsage) {
+            r.notices.add("--disable_low_cpu_mem_usage has no effect: jround always memory-maps the weights and streams "
+                    + "finished layers to the outputs (turning that off would only use more memory)");
+        }
     }
 
     private static Integer positive(String flag, Integer v) {

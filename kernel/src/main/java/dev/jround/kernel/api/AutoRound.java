@@ -66,6 +66,8 @@ public final class AutoRound {
         public Builder layerConfig(Map<String, Object> layerConfig) { r.layerConfig = layerConfig; return this; }
         public Builder ignoreLayers(String ignoreLayers) { r.ignoreLayers = ignoreLayers; return this; }
         public Builder quantLmHead(boolean q) { r.quantLmHead = q; return this; }
+        /** Comma-separated regular expressions searched in block names; the other blocks stay full precision. */
+        public Builder toQuantBlockNames(String names) { r.toQuantBlockNames = names; return this; }
         public Builder dataset(String spec) { r.dataset = spec; return this; }
         public Builder nsamples(int n) { r.nsamples = n; return this; }
         public Builder seqlen(int n) { r.seqlen = n; return this; }

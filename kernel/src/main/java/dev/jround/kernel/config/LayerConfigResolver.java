@@ -72,6 +72,78 @@ public final class LayerConfigResolver {
      */
     public static Resolution resolve(CausalLM model, ResolvedScheme base, Map<String, ?> layerConfig, String ignoreLayers,
                                      boolean quantLmHead, Map<String, QuantScheme> presets) {
+        return resolve(model, base, layerConfig, ignoreLayers, quantLmHead, presets, null);
+    }
+
+    /**
+     * As above, restricted to the blocks {@code toQuantBlockNames} selects (algorithm spec 2.3): the linear layers of
+     * every other block become full precision. {@code null} or blank selects every block.
+     */
+    public static Resolution resolve(CausalLM model, ResolvedScheme base, Map<String, ?> layerConfig, String ignoreLayers,
+                                     boolean quantLmHead, Map<String, QuantScheme> presets, String toQuantBlockNames) {
+        Resolution all = resolveAll(model, base, layerConfig, ignoreLayers, quantLmHead, presets);
+        Set<Integer> selected = selectBlocks(model, toQuantBlockNames);
+        if (selected == null) {
+            return all;
+        }
+        List<String> warnings = new ArrayList<>(all.warnings());
+        List<LayerSpec> out = new ArrayList<>();
+        String reason = "outside --to_quant_block_names '" + toQuantBlockNames + "'";
+        for (LayerSpec s : all.layers()) {
+            if (s.blockIndex() < 0 || selected.contains(s.blockIndex())) {
+                out.add(s);
+                continue;
+            }
+            if (s.quantized() && s.fixedByUser()) {
+                warnings.add("the " + s.reason() + " entry for " + s.name() + " is not applied: its block is " + reason);
+            }
+            out.add(new LayerSpec(s.name(), s.inFeatures(), s.outFeatures(), QuantScheme.FULL_PRECISION, s.blockIndex(), true, reason));
+        }
+        return new Resolution(List.copyOf(out), all.quantLmHead(), all.regexConfig(), List.copyOf(warnings));
+    }
+
+    /**
+     * The block indices {@code toQuantBlockNames} selects, or {@code null} when it is unset (every block). Each
+     * comma-separated item is a regular expression searched (substring semantics, as the reference's
+     * {@code re.search}) in each block name such as {@code model.layers.3}; so {@code layers.1} also selects
+     * {@code layers.10}, and {@code layers\.1$} selects only block 1.
+     */
+    public static Set<Integer> selectBlocks(CausalLM model, String toQuantBlockNames) {
+        if (toQuantBlockNames == null || toQuantBlockNames.isBlank()) {
+            return null;
+        }
+        int n = model.numBlocks();
+        String hint = n == 0 ? "the model has no blocks"
+                : "block names look like " + model.blockName(0) + (n > 1 ? " ... " + model.blockName(n - 1) : "")
+                + "; give comma-separated regular expressions searched in them, e.g. --to_quant_block_names '"
+                + model.blockName(0).replaceAll("\\.\\d+$", "") + "\\.[0-3]$'";
+        Set<Integer> selected = new java.util.TreeSet<>();
+        for (String raw : toQuantBlockNames.split(",")) {
+            String item = raw.strip();
+            if (item.isEmpty()) {
+                continue;
+            }
+            Pattern p;
+            try {
+                p = Pattern.compile(item);
+            } catch (PatternSyntaxException e) {
+                throw new InvalidInputException("--to_quant_block_names item '" + item + "' is not a valid regular expression: "
+                        + e.getDescription(), hint);
+            }
+            for (int b = 0; b < n; b++) {
+                if (p.matcher(model.blockName(b)).find()) {
+                    selected.add(b);
+                }
+            }
+        }
+        if (selected.isEmpty()) {
+            throw new InvalidInputException("--to_quant_block_names '" + toQuantBlockNames + "' matches no block of the model", hint);
+        }
+        return selected;
+    }
+
+    private static Resolution resolveAll(CausalLM model, ResolvedScheme base, Map<String, ?> layerConfig, String ignoreLayers,
+                                         boolean quantLmHead, Map<String, QuantScheme> presets) {
         List<String> warnings = new ArrayList<>();
         boolean gguf = base.gguf();
         QuantScheme dflt = base.scheme();

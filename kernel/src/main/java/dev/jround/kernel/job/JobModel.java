@@ -2,6 +2,7 @@ package dev.jround.kernel.job;
 
 import ai.djl.ndarray.types.DataType;
 import dev.jround.kernel.hub.ModelSource;
+import dev.jround.kernel.model.DeviceFlag;
 import dev.jround.kernel.model.LoadedModel;
 import dev.jround.kernel.model.ModelLoader;
 import dev.jround.kernel.registry.PluginRegistry;
@@ -33,11 +34,7 @@ final class JobModel {
 
     /** AutoRound's {@code --device 0} / {@code auto} mean "the best device"; a name picks that backend. */
     static String deviceName(String requested) {
-        if (requested == null) {
-            return null;
-        }
-        String want = requested.toLowerCase(Locale.ROOT).trim();
-        return want.isEmpty() || want.equals("auto") || want.matches("\\d+(,\\d+)*") ? null : want;
+        return DeviceFlag.backendName(requested);
     }
 
     static DataType computeType(String modelDtype) {

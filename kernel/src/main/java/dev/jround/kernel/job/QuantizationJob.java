@@ -69,9 +69,13 @@ public final class QuantizationJob {
         for (String f : r.formats) {
             exporters.add(exporterFor(f));
         }
+        r.notices.forEach(progress::message);
         LoadedModel model = JobModel.open(registry, r);
         try (model) {
             CausalLM lm = model.lm();
+            if (r.lowGpuMemUsage) {
+                lowGpuMemUsage(model.device().deviceName());
+            }
             SchemeSetup setup = SchemeSetup.resolve(registry, r, lm, model.config(), progress);
             List<LayerSpec> specs = setup.layers();
             // Refuse impossible combinations before any work (the exporter's own reasons).
@@ -131,7 +135,7 @@ public final class QuantizationJob {
             List<Path> outputs = new ArrayList<>();
             boolean ok = false;
             try {
-                Map<String, Object> runOptions = runOptions(r, choice, datasetUsed, samples.size());
+                Map<String, Object> runOptions = runOptions(r, choice, datasetUsed, samples.size(), setup.scheme());
                 for (int i = 0; i < exporters.size(); i++) {
                     String fmt = r.formats.get(i);
                     Path dir = OutputLayout.formatDirectory(partial, fmt, exporters.size());
@@ -263,7 +267,22 @@ public final class QuantizationJob {
         return gib << 30;
     }
 
-    private static Map<String, Object> runOptions(QuantizeRequest r, AlgorithmChoice c, String dataset, int samples) {
+    /**
+     * AutoRound's low_gpu_mem_usage keeps cached block inputs, reference outputs and best-parameter snapshots in host
+     * memory (algorithm spec 4.2). On the cpu backend they live there already, so the flag holds by construction; a
+     * backend with its own device memory would need the placement switch, which jround does not have: refused.
+     */
+    private void lowGpuMemUsage(String device) {
+        if (!"cpu".equalsIgnoreCase(device)) {
+            throw new UnsupportedFeatureException("--low_gpu_mem_usage is not implemented for the " + device + " device backend",
+                    "leave it out, or run on the cpu backend (--device_map cpu), where block data already lives in host memory");
+        }
+        progress.message("--low_gpu_mem_usage: on the cpu device block inputs, reference outputs and best-parameter snapshots "
+                + "already live in host memory; recorded as low_gpu_mem_usage: true in quantization_config");
+    }
+
+    private static Map<String, Object> runOptions(QuantizeRequest r, AlgorithmChoice c, String dataset, int samples,
+                                                  QuantScheme scheme) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("iters", r.effectiveIters());
         m.put("lr", r.effectiveLr());
@@ -283,6 +302,14 @@ public final class QuantizationJob {
         m.put("disable_opt_rtn", c.disableOptRtn());
         m.put("recipe", r.recipe.name().toLowerCase(Locale.ROOT));
         m.put("quant_lm_head", r.quantLmHead);
+        // HfExportSession.putTuning writes these only when they differ from AutoRound's defaults; put only when
+        // given so that runs without the flags keep their exact metadata
+        if (r.lowGpuMemUsage) {
+            m.put("low_gpu_mem_usage", true);
+        }
+        if (r.scaleDtype != null) {
+            m.put("scale_dtype", scheme.scaleDtype());
+        }
         m.put("autoround_version", "jround-0.1.0");
         return m;
     }

@@ -57,6 +57,8 @@ public final class QuantizeRequest {
     public boolean lowGpuMemUsage;
     public boolean printConfig;
     public long maxShardBytes = -1;
+    /** Lines the run prints first: AutoRound flags that were given but cannot change anything in jround. */
+    public List<String> notices = new ArrayList<>();
 
     public int effectiveIters() {
         int it = iters != null ? iters : recipe.iters;

@@ -49,8 +49,10 @@ public record SchemeSetup(QuantScheme scheme, String presetName, boolean ggufKQu
                 new SchemeOverrides(r.bits, r.groupSize, r.sym, r.dataType, r.scaleDtype, null), presets);
         base.warnings().forEach(progress::message);
         LayerConfigResolver.Resolution res = LayerConfigResolver.resolve(lm, base, r.layerConfig, r.ignoreLayers,
-                r.quantLmHead, presets);
+                r.quantLmHead, presets, r.toQuantBlockNames);
         res.warnings().forEach(progress::message);
+        // The group prefix stays model.layers under --to_quant_block_names: the unselected blocks' layers reach
+        // the exporters as full-precision specs (extra_config bits 16), which every loader reads (docs/algorithms.md).
         String prefix = lm.blockName(0).replaceAll("\\.\\d+$", "");
         boolean kQuant = base.gguf() && base.presetName().contains("_K");
         return new SchemeSetup(base.scheme(), base.presetName(), kQuant, res.layers(), List.of(prefix));

@@ -4,6 +4,7 @@ import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.export.ExportContext;
 import dev.jround.spi.export.ExportSession;
 import dev.jround.spi.model.ModelConfig;
+import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.tensor.HostTensor;
 import dev.jround.spi.tensor.TensorInfo;
@@ -35,6 +36,8 @@ final class GgufExportSession implements ExportSession {
     private final int heads;
     private final int kvHeads;
     private final Set<String> doneHf = new HashSet<>();
+    /** Weights of in-block layers the run keeps in full precision (ignore_layers, to_quant_block_names, bits 16). */
+    private final Set<String> keptFloat = new HashSet<>();
 
     GgufExportSession(ExportContext ctx, GgufMix mix, String arch) {
         this.ctx = ctx;
@@ -47,6 +50,13 @@ final class GgufExportSession implements ExportSession {
         // a checkpoint without lm_head.weight reuses the embedding; llama.cpp then finds no output.weight either
         this.tied = cfg.getBoolean("tie_word_embeddings", false) || !ctx.source().contains("lm_head.weight");
         this.encoder = chooseEncoder(ctx.options());
+        if (ctx.layers() != null) {
+            for (LayerSpec s : ctx.layers()) {
+                if (s.blockIndex() >= 0 && !s.quantized()) {
+                    keptFloat.add(s.name() + ".weight");
+                }
+            }
+        }
         String name = modelName(ctx);
         long params = parameterCount(ctx);
         Map<String, GgufValue> md = GgufModelMetadata.build(cfg, ctx.sourceDir(), mix, name, params);
@@ -183,10 +193,29 @@ final class GgufExportSession implements ExportSession {
             doneHf.add(name);
             return;
         }
-        addFloatTensor(name, tensor.toFloats(), tensor.shape());
+        addFloatTensor(name, tensor.toFloats(), tensor.shape(), keptType(name, tensor));
+    }
+
+    /**
+     * A layer the run keeps in full precision is written in its source float type, as the auto_round and GPTQ
+     * exports keep it; the mixture's quantized type would silently quantize it. {@code null}: the mixture decides.
+     */
+    private GgmlType keptType(String hf, HostTensor t) {
+        if (!keptFloat.contains(hf)) {
+            return null;
+        }
+        return switch (t.dtype()) {
+            case F16 -> GgmlType.F16;
+            case BF16 -> GgmlType.BF16;
+            default -> GgmlType.F32;
+        };
     }
 
     private void addFloatTensor(String hf, float[] values, long[] torchShape) {
+        addFloatTensor(hf, values, torchShape, null);
+    }
+
+    private void addFloatTensor(String hf, float[] values, long[] torchShape, GgmlType keep) {
         String gguf = ggufName(hf);
         doneHf.add(hf);
         if (gguf == null) {
@@ -198,7 +227,7 @@ final class GgufExportSession implements ExportSession {
         }
         int cols = (int) ne[0];
         int rows = values.length / Math.max(cols, 1);
-        GgmlType type = typeOf(gguf, ne.length, cols);
+        GgmlType type = keep != null ? keep : typeOf(gguf, ne.length, cols);
         int ph = permuteHeads(gguf);
         float[] w = values;
         if (ph > 0) {
@@ -214,7 +243,7 @@ final class GgufExportSession implements ExportSession {
                 continue;
             }
             HostTensor t = ctx.source().get(name);
-            addFloatTensor(name, t.toFloats(), t.shape());
+            addFloatTensor(name, t.toFloats(), t.shape(), keptType(name, t));
         }
         float[] rope = GgufModelMetadata.llama3RopeFactors(cfg);
         if (rope != null && !writer.tensorNames().contains("rope_freqs.weight")) {
