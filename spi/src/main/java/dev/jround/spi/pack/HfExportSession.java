@@ -82,6 +82,11 @@ public abstract class HfExportSession implements ExportSession {
     protected void writeExtraFiles(Path dir) throws IOException {
     }
 
+    /** Whether the layout packs integer codes (false: it stores the dequantized weights only). */
+    protected boolean storesIntegerCodes() {
+        return true;
+    }
+
     /** Validates a layer before it is packed; throw to refuse it. */
     protected void check(QuantizedLayer layer) {
     }
@@ -93,8 +98,13 @@ public abstract class HfExportSession implements ExportSession {
             throw new IllegalStateException("layer " + layer.name() + " arrived quantized but the export plan "
                     + (spec == null ? "does not list it" : "keeps it in floating point"));
         }
-        long n = (long) layer.rows() * layer.cols();
-        if (layer.codes().length != n || layer.scales().length != (long) layer.rows() * layer.groupsPerRow()
+        if (layer.codes() == null) {
+            // a payload without an integer grid (GGUF blocks): only a session that stores dequantized weights takes it
+            if (storesIntegerCodes()) {
+                throw new dev.jround.spi.UnsupportedFeatureException("layer " + layer.name() + " (" + spec.scheme()
+                        + ") has no integer codes to pack in format " + ctx.format(), "use --format fake or a gguf format for this scheme");
+            }
+        } else if (layer.codes().length != (long) layer.rows() * layer.cols() || layer.scales().length != (long) layer.rows() * layer.groupsPerRow()
                 || layer.zeros().length != layer.scales().length) {
             throw new IllegalArgumentException("layer " + layer.name() + ": codes/scales/zeros lengths do not match "
                     + layer.rows() + "x" + layer.cols() + " with group " + layer.groupSize());

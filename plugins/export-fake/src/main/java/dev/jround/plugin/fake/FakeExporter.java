@@ -63,6 +63,11 @@ public final class FakeExporter implements Exporter {
         }
 
         @Override
+        protected boolean storesIntegerCodes() {
+            return false;
+        }
+
+        @Override
         protected Map<String, HostTensor> packLayer(QuantizedLayer layer) {
             var dtype = modelDtype(layer.name() + ".weight");
             return Map.of("weight", HostTensor.ofFloats(layer.dequantized(), dtype, layer.rows(), layer.cols()));
