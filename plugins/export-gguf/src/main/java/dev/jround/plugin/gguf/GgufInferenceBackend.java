@@ -49,20 +49,27 @@ public final class GgufInferenceBackend implements InferenceBackend {
         return resolve(path) != null;
     }
 
-    /** The GGUF file at {@code path}, or the single {@code *.gguf} in a directory; null if none. */
+    /**
+     * The GGUF file at {@code path}, or the single {@code *.gguf} in a directory; null if none. A file named
+     * {@code .gguf} is claimed even with a bad header, so that opening it says what is wrong with it.
+     */
     static Path resolve(Path path) {
         if (Files.isRegularFile(path)) {
-            return GgufFile.looksLikeGguf(path) ? path : null;
+            return GgufFile.looksLikeGguf(path) || isGgufName(path) ? path : null;
         }
         if (Files.isDirectory(path)) {
             try (Stream<Path> s = Files.list(path)) {
-                List<Path> g = s.filter(p -> p.getFileName().toString().endsWith(".gguf") && GgufFile.looksLikeGguf(p)).toList();
+                List<Path> g = s.filter(p -> isGgufName(p) && Files.isRegularFile(p)).toList();
                 return g.size() == 1 ? g.get(0) : null;
             } catch (IOException e) {
                 return null;
             }
         }
         return null;
+    }
+
+    private static boolean isGgufName(Path p) {
+        return p.getFileName() != null && p.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf");
     }
 
     @Override
@@ -110,20 +117,32 @@ public final class GgufInferenceBackend implements InferenceBackend {
         ObjectNode c = JSON.createObjectNode();
         c.putArray("architectures").add(hfClass);
         c.put("model_type", modelType);
-        long heads = f.getLong(arch + ".attention.head_count", 0);
-        long hidden = f.getLong(arch + ".embedding_length", 0);
+        // the hyper-parameters every architecture divides by: refused here, not as an arithmetic error later
+        long hidden = positive(f, arch + ".embedding_length", null);
+        long heads = positive(f, arch + ".attention.head_count", null);
+        long kvHeads = positive(f, arch + ".attention.head_count_kv", heads);
+        long layers = positive(f, arch + ".block_count", null);
         c.put("hidden_size", hidden);
-        c.put("intermediate_size", f.getLong(arch + ".feed_forward_length", 0));
-        c.put("num_hidden_layers", f.getLong(arch + ".block_count", 0));
+        c.put("intermediate_size", positive(f, arch + ".feed_forward_length", null));
+        c.put("num_hidden_layers", layers);
         c.put("num_attention_heads", heads);
-        c.put("num_key_value_heads", f.getLong(arch + ".attention.head_count_kv", heads));
+        c.put("num_key_value_heads", kvHeads);
+        if (heads % kvHeads != 0) {
+            throw corrupt(f, arch + ".attention.head_count " + heads + " is not a multiple of " + arch
+                    + ".attention.head_count_kv " + kvHeads);
+        }
         if (f.get(arch + ".attention.key_length") != null) {
-            c.put("head_dim", f.getLong(arch + ".attention.key_length", 0));
+            c.put("head_dim", positive(f, arch + ".attention.key_length", null));
+        } else if (hidden % heads != 0) {
+            throw corrupt(f, arch + ".embedding_length " + hidden + " is not a multiple of " + arch + ".attention.head_count " + heads);
         }
         c.put("max_position_embeddings", f.getLong(arch + ".context_length", 2048));
         c.put("rms_norm_eps", (double) (float) f.getDouble(arch + ".attention.layer_norm_rms_epsilon", 1e-6));
         c.put("rope_theta", (double) (float) f.getDouble(arch + ".rope.freq_base", 10000));
         GgufValue tokens = f.get("tokenizer.ggml.tokens");
+        if (tokens != null && tokens.type() != GgufValueType.ARRAY) {
+            throw corrupt(f, "tokenizer.ggml.tokens is a " + tokens.typeName() + ", expected an array of strings");
+        }
         long vocab = tokens != null ? tokens.list().size()
                 : f.hasTensor("token_embd.weight") ? f.tensor("token_embd.weight").ne()[1] : 0;
         c.put("vocab_size", vocab);
@@ -148,6 +167,24 @@ public final class GgufInferenceBackend implements InferenceBackend {
             rs.put("factor", f.getDouble(arch + ".rope.scaling.factor", 1.0));
         }
         return new ModelConfig(dir, c);
+    }
+
+    /** An integer metadata value that must be present (or default to {@code dflt}) and positive. */
+    private static long positive(GgufFile f, String key, Long dflt) {
+        GgufValue v = f.get(key);
+        if (v == null && dflt != null) {
+            return dflt;
+        }
+        if (v == null || !(v.value() instanceof Long n) || n <= 0 || n > Integer.MAX_VALUE) {
+            throw corrupt(f, (v == null ? "metadata key " + key + " is missing"
+                    : "metadata key " + key + " is " + v.typeName() + " " + GgufInspector.render(v, 4)) + ", expected a positive integer");
+        }
+        return n;
+    }
+
+    private static dev.jround.spi.CorruptInputException corrupt(GgufFile f, String what) {
+        return new dev.jround.spi.CorruptInputException(f.path() + ": " + what,
+                "the GGUF metadata does not describe a loadable model; inspect it with 'jround inspect'");
     }
 
     /** Dequantized, HF-named view of a GGUF file; tensors are decoded on access. */
