@@ -93,6 +93,7 @@ public final class GgufInferenceBackend implements InferenceBackend {
         GgufFile f = GgufFile.open(file);
         try {
             ModelConfig cfg = configOf(f, file.toAbsolutePath().getParent());
+            checkShapes(f, cfg);
             String desc = "GGUF " + f.getString("general.name", file.getFileName().toString()) + " (file type "
                     + f.getLong("general.file_type", -1) + ", " + f.tensors().size() + " tensors)";
             return new LoadedCheckpoint(cfg, new GgufTensorStore(f, cfg), desc);
@@ -169,6 +170,58 @@ public final class GgufInferenceBackend implements InferenceBackend {
         return new ModelConfig(dir, c);
     }
 
+    /**
+     * The tensor table agrees with the hyper-parameters: as many {@code blk.N} blocks as {@code block_count}, and
+     * the projections sized by the head counts and widths. Otherwise a model would run with layers missing or
+     * fail inside the engine with a shape error.
+     */
+    static void checkShapes(GgufFile f, ModelConfig cfg) {
+        String arch = f.getString("general.architecture", "");
+        long hidden = cfg.requireInt("hidden_size");
+        long heads = cfg.requireInt("num_attention_heads");
+        long kv = cfg.requireInt("num_key_value_heads");
+        long headDim = cfg.getInt("head_dim", (int) (hidden / heads));
+        long ff = cfg.requireInt("intermediate_size");
+        long blocks = cfg.requireInt("num_hidden_layers");
+        java.util.Set<Long> seen = new java.util.TreeSet<>();
+        String h = arch + ".embedding_length";
+        String q = arch + ".attention.head_count x " + arch + ".attention.key_length";
+        String k = arch + ".attention.head_count_kv x " + arch + ".attention.key_length";
+        String fl = arch + ".feed_forward_length";
+        for (GgufTensorInfo t : f.tensors()) {
+            String n = t.name();
+            if (n.startsWith("blk.")) {
+                int dot = n.indexOf('.', 4);
+                String idx = dot < 0 ? "" : n.substring(4, dot);
+                if (idx.isEmpty() || !idx.chars().allMatch(Character::isDigit) || idx.length() > 9 || Long.parseLong(idx) >= blocks) {
+                    throw corrupt(f, "tensor " + n + " is outside the " + blocks + " blocks of " + arch + ".block_count");
+                }
+                seen.add(Long.parseLong(idx));
+            }
+            String role = n.startsWith("blk.") ? n.substring(n.indexOf('.', 4) + 1) : n;
+            switch (role) {
+                case "token_embd.weight", "output.weight" -> expect(f, t, 0, hidden, h);
+                case "attn_norm.weight", "ffn_norm.weight", "output_norm.weight" -> expect(f, t, 0, hidden, h);
+                case "attn_q.weight" -> { expect(f, t, 0, hidden, h); expect(f, t, 1, heads * headDim, q); }
+                case "attn_k.weight", "attn_v.weight" -> { expect(f, t, 0, hidden, h); expect(f, t, 1, kv * headDim, k); }
+                case "attn_output.weight" -> { expect(f, t, 0, heads * headDim, q); expect(f, t, 1, hidden, h); }
+                case "ffn_gate.weight", "ffn_up.weight" -> { expect(f, t, 0, hidden, h); expect(f, t, 1, ff, fl); }
+                case "ffn_down.weight" -> { expect(f, t, 0, ff, fl); expect(f, t, 1, hidden, h); }
+                default -> { }
+            }
+        }
+        if (seen.size() != blocks) {
+            throw corrupt(f, arch + ".block_count is " + blocks + " but the file has tensors for " + seen.size() + " blocks");
+        }
+    }
+
+    private static void expect(GgufFile f, GgufTensorInfo t, int dim, long want, String key) {
+        if (t.ne().length <= dim || t.ne()[dim] != want) {
+            throw corrupt(f, "tensor " + t.name() + " has ne " + java.util.Arrays.toString(t.ne()) + " but " + key + " gives "
+                    + want + " for ne[" + dim + "]");
+        }
+    }
+
     /** An integer metadata value that must be present (or default to {@code dflt}) and positive. */
     private static long positive(GgufFile f, String key, Long dflt) {
         GgufValue v = f.get(key);
@@ -230,6 +283,11 @@ public final class GgufInferenceBackend implements InferenceBackend {
                     ? heads : t.name().endsWith("attn_k.weight") || t.name().endsWith("attn_k.bias") ? kvHeads : 0;
             if (ph > 0) {
                 int cols = t.ne().length == 1 ? 1 : (int) t.ne()[0];
+                if (v.length / cols % (2L * ph) != 0) {
+                    throw new dev.jround.spi.CorruptInputException(file.path() + ": tensor " + t.name() + " has " + v.length / cols
+                            + " rows, which " + ph + " attention heads (llama.attention.head_count" + (ph == heads ? "" : "_kv")
+                            + ") cannot split into rotary halves", "the GGUF metadata and tensors disagree; export the file again");
+                }
                 v = GgufNames.unpermuteForLlama(v, v.length / cols, cols, ph);
             }
             return HostTensor.ofFloats(v, t.torchShape());

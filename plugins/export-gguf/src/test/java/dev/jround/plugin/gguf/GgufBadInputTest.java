@@ -191,4 +191,28 @@ class GgufBadInputTest {
         e = assertThrows(CorruptInputException.class, () -> b.load(f).close());
         assertTrue(e.getMessage().contains("llama.embedding_length 8 is not a multiple of llama.attention.head_count 3"), e.getMessage());
     }
+
+    private Path tinyLlama(String name, long blocks, long[] qNe) throws Exception {
+        Path f = dir.resolve(name);
+        GgufWriter w = new GgufWriter(f);
+        w.put("general.architecture", GgufValue.string("llama"));
+        w.put("llama.embedding_length", GgufValue.uint32(8));
+        w.put("llama.block_count", GgufValue.uint32(blocks));
+        w.put("llama.feed_forward_length", GgufValue.uint32(16));
+        w.put("llama.attention.head_count", GgufValue.uint32(2));
+        w.addTensor("token_embd.weight", new long[]{8, 4}, GgmlType.F32, new byte[128]);
+        w.addTensor("blk.0.attn_q.weight", qNe, GgmlType.F32, new byte[(int) (qNe[0] * qNe[1] * 4)]);
+        w.finish();
+        return f;
+    }
+
+    @Test
+    void theTensorTableMustMatchTheHyperParameters() throws Exception {
+        GgufInferenceBackend b = new GgufInferenceBackend();
+        b.load(tinyLlama("ok.gguf", 1, new long[]{8, 8})).close();
+        CorruptInputException e = assertThrows(CorruptInputException.class, () -> b.load(tinyLlama("b.gguf", 2, new long[]{8, 8})));
+        assertTrue(e.getMessage().contains("llama.block_count is 2 but the file has tensors for 1 blocks"), e.getMessage());
+        e = assertThrows(CorruptInputException.class, () -> b.load(tinyLlama("q.gguf", 1, new long[]{8, 6})));
+        assertTrue(e.getMessage().contains("tensor blk.0.attn_q.weight has ne [8, 6]"), e.getMessage());
+    }
 }
