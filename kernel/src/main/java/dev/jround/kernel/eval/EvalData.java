@@ -90,7 +90,8 @@ public final class EvalData {
         long[] r = new long[arr.size()];
         for (int j = 0; j < r.length; j++) {
             JsonNode v = arr.get(j);
-            if (!v.canConvertToLong()) {
+            // isIntegralNumber: Jackson's canConvertToLong alone would accept 2.5 and truncate it
+            if (!v.isIntegralNumber() || !v.canConvertToLong()) {
                 throw new CorruptInputException(file + " row " + index + " position " + j + " is not an integer: " + v,
                         "a token-id file is JSON: a list of lists of integers");
             }

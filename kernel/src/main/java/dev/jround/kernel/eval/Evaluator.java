@@ -44,11 +44,12 @@ public final class Evaluator {
             throw new InvalidInputException("the reference has " + ref.vocabSize() + " vocabulary entries, the model "
                     + lm.vocabSize(), "compare checkpoints of the same model");
         }
-        for (long[] s : sequences) {
-            for (long id : s) {
-                if (id < 0 || id >= lm.vocabSize()) {
-                    throw new InvalidInputException("token id " + id + " is outside the vocabulary (0.." + (lm.vocabSize() - 1) + ")",
-                            "the data was tokenized for another model");
+        for (int i = 0; i < sequences.size(); i++) {
+            long[] s = sequences.get(i);
+            for (int j = 0; j < s.length; j++) {
+                if (s[j] < 0 || s[j] >= lm.vocabSize()) {
+                    throw new InvalidInputException(dataName + ": sequence " + i + " position " + j + ": token id " + s[j]
+                            + " is outside the vocabulary (0.." + (lm.vocabSize() - 1) + ")", "the data was tokenized for another model");
                 }
             }
         }

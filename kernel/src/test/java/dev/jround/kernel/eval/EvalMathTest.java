@@ -71,6 +71,9 @@ class EvalMathTest {
         assertEquals(2, EvalData.load(flat, null, 3).size());
         Path bad = Files.writeString(tmp.resolve("bad.json"), "[[1,\"x\"]]");
         assertThrows(CorruptInputException.class, () -> EvalData.load(bad, null, 8));
+        Path fraction = Files.writeString(tmp.resolve("fraction.json"), "[[1, 2.5, 3]]");
+        CorruptInputException e = assertThrows(CorruptInputException.class, () -> EvalData.load(fraction, null, 8));
+        assertTrue(e.getMessage().contains("fraction.json row 0 position 1"), e.getMessage());
         Path text = Files.writeString(tmp.resolve("t.txt"), "hello");
         assertThrows(InvalidInputException.class, () -> EvalData.load(text, null, 8));
         Path jsonl = Files.writeString(tmp.resolve("d.jsonl"), "{\"text\": \"ab\"}\n{\"text\": \"cd\"}\n");

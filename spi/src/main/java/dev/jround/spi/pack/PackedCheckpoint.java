@@ -73,6 +73,11 @@ public final class PackedCheckpoint implements AutoCloseable {
         this.dir = dir;
         this.config = ModelConfig.read(dir);
         JsonNode qc = config.get("quantization_config");
+        if (qc != null && !qc.isNull() && !qc.isObject()) {
+            throw new InvalidInputException(dir.resolve("config.json") + ": quantization_config is " + qc.getNodeType()
+                    .toString().toLowerCase(Locale.ROOT) + " " + qc + ", expected an object",
+                    "a quantized checkpoint's config.json holds \"quantization_config\": {\"quant_method\": ..., \"bits\": ...}");
+        }
         this.quantizationConfig = qc instanceof ObjectNode o ? o.deepCopy() : null;
         this.kind = kindOf(quantizationConfig, dir);
         ObjectNode q = quantizationConfig == null ? config.json().objectNode() : quantizationConfig;
@@ -131,10 +136,26 @@ public final class PackedCheckpoint implements AutoCloseable {
                 packingFormat = "";
             }
         }
-        defaultBits = q.has("bits") ? q.get("bits").asInt() : q.path("w_bit").asInt(4);
-        defaultGroup = q.has("group_size") ? q.get("group_size").asInt() : q.path("q_group_size").asInt(128);
-        defaultSym = kind == Kind.AWQ ? q.path("sym").asBoolean(!q.path("zero_point").asBoolean(true))
-                : q.path("sym").asBoolean(true);
+        // every value is checked here, from config.json alone, before a tensor is opened
+        String where = "quantization_config";
+        if (kind == Kind.FLOAT) {
+            defaultBits = 16;
+            defaultGroup = -1;
+            defaultSym = true;
+        } else {
+            defaultBits = bits(q, q.has("bits") || !q.has("w_bit") ? "bits" : "w_bit", 4, where, false);
+            defaultGroup = groupSize(q, q.has("group_size") || !q.has("q_group_size") ? "group_size" : "q_group_size", 128, where);
+            defaultSym = kind == Kind.AWQ ? bool(q, "sym", !bool(q, "zero_point", true, where), where) : bool(q, "sym", true, where);
+            for (Map.Entry<String, JsonNode> e : overrides.entrySet()) {
+                String w = where + "." + (kind == Kind.GPTQ ? "dynamic" : "extra_config") + "[\"" + e.getKey() + "\"]";
+                if (!e.getValue().isObject()) {
+                    throw invalidSetting(w + " is " + e.getValue() + ", expected an object such as {\"bits\": 8}");
+                }
+                bits(e.getValue(), "bits", defaultBits, w, true);
+                groupSize(e.getValue(), "group_size", defaultGroup, w);
+                bool(e.getValue(), "sym", defaultSym, w);
+            }
+        }
         this.store = SafetensorsCheckpoint.open(dir);
         try {
             if (kind != Kind.FLOAT) {
@@ -150,11 +171,99 @@ public final class PackedCheckpoint implements AutoCloseable {
                         packedModules.add(m);
                     }
                 }
+                checkOverridesNameLayers();
+                for (String m : packedModules) {
+                    checkHeaders(m);
+                }
             }
             this.blockPrefixes = resolveBlocks(q);
         } catch (RuntimeException e) {
             store.close();
             throw e;
+        }
+    }
+
+    /** An integer bit width: 1..8 (4 for AWQ) for a packed layer, 16 or more (float) also allowed in an override. */
+    private int bits(JsonNode owner, String key, int dflt, String where, boolean override) {
+        int b = integer(owner, key, dflt, where);
+        boolean packable = layout == PackedLayout.AWQ ? b == 4 : b >= 1 && b <= 8;
+        if (!packable && !(override && (b == 16 || b == 32))) {
+            throw invalidSetting(where + "." + key + " is " + b + "; " + kind.quantMethod() + " checkpoints with "
+                    + packingFormat + " packing store " + (layout == PackedLayout.AWQ ? "4" : "1..8") + "-bit layers"
+                    + (override ? " (or 16/32 for a layer kept in float)" : ""));
+        }
+        return b;
+    }
+
+    /** -1 or 0 (one group per output channel) or a positive group size. */
+    private int groupSize(JsonNode owner, String key, int dflt, String where) {
+        int g = integer(owner, key, dflt, where);
+        if (g < -1) {
+            throw invalidSetting(where + "." + key + " is " + g + "; valid group sizes are -1 (per channel) or a positive size such as 32 or 128");
+        }
+        return g;
+    }
+
+    private int integer(JsonNode owner, String key, int dflt, String where) {
+        JsonNode v = owner.get(key);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+            throw invalidSetting(where + "." + key + " is " + v + ", expected an integer");
+        }
+        return v.asInt();
+    }
+
+    private boolean bool(JsonNode owner, String key, boolean dflt, String where) {
+        JsonNode v = owner.get(key);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isBoolean()) {
+            throw invalidSetting(where + "." + key + " is " + v + ", expected true or false");
+        }
+        return v.asBoolean();
+    }
+
+    private InvalidInputException invalidSetting(String what) {
+        return new InvalidInputException(dir.resolve("config.json") + ": " + what,
+                "fix the quantization_config of config.json, or re-export the checkpoint");
+    }
+
+    /**
+     * An auto_round extra_config key that is a plain module name must name a module of the checkpoint: a stale
+     * entry means config.json and the tensors disagree. {@code lm_head} may be tied to the embedding and absent.
+     */
+    private void checkOverridesNameLayers() {
+        if (kind != Kind.AUTO_ROUND) {
+            return;
+        }
+        for (String k : overrides.keySet()) {
+            if (!k.matches("[A-Za-z0-9_.]+") || k.equals("lm_head") || k.endsWith(".lm_head")) {
+                continue;
+            }
+            String head = k + ".";
+            if (store.names().stream().noneMatch(n -> n.startsWith(head))) {
+                throw new CorruptInputException(dir.resolve("config.json") + ": quantization_config.extra_config names "
+                        + k + ", which has no tensor in the checkpoint",
+                        "remove the stale extra_config entry, or use the config.json that came with these safetensors");
+            }
+        }
+    }
+
+    /** The dtypes and shapes of a packed layer's tensors agree with each other and its scheme (headers only). */
+    private void checkHeaders(String m) {
+        QuantScheme s = schemeOf(m);
+        if (!s.quantizesWeights()) {
+            throw new CorruptInputException(dir + ": " + m + ".qweight is packed but quantization_config."
+                    + (kind == Kind.GPTQ ? "dynamic" : "extra_config") + " keeps " + m + " in float (" + s.bits() + " bits)", "make extra_config/dynamic agree with the tensors, or re-export the checkpoint");
+        }
+        try {
+            layout.check(m, store.info(m + ".qweight").orElseThrow(), store.info(m + ".qzeros").orElseThrow(),
+                    store.info(m + ".scales").orElseThrow(), store.info(m + ".g_idx").orElse(null), s.bits(), s.groupSize());
+        } catch (CorruptInputException e) {
+            throw new CorruptInputException(dir + ": " + e.getMessage(), e.hint(), e);
         }
     }
 
@@ -385,9 +494,13 @@ public final class PackedCheckpoint implements AutoCloseable {
             throw new InvalidInputException("no packed layer " + module + " in " + dir, "packed layers: " + packedModules.size());
         }
         QuantScheme s = schemeOf(module);
-        return layout.unpack(module, store.get(module + ".qweight"), store.get(module + ".qzeros"),
-                store.get(module + ".scales"), store.contains(module + ".g_idx") ? store.get(module + ".g_idx") : null,
-                s.bits(), s.groupSize());
+        try {
+            return layout.unpack(module, store.get(module + ".qweight"), store.get(module + ".qzeros"),
+                    store.get(module + ".scales"), store.contains(module + ".g_idx") ? store.get(module + ".g_idx") : null,
+                    s.bits(), s.groupSize());
+        } catch (CorruptInputException e) {
+            throw new CorruptInputException(dir + ": " + e.getMessage(), e.hint(), e);
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.tensor.DType;
 import dev.jround.spi.tensor.Floats;
 import dev.jround.spi.tensor.HostTensor;
+import dev.jround.spi.tensor.TensorInfo;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -89,62 +90,116 @@ public enum PackedLayout {
         return t;
     }
 
+    /** What {@link #check} derives from the tensor headers of one packed Linear. */
+    public record Geometry(int out, int in, int groupSize, int groups) {
+    }
+
+    /**
+     * Validates the headers (dtype and shape) of one packed Linear against each other and the configured
+     * {@code bits} and {@code configGroupSize}, without reading any data, so a checkpoint can be refused before
+     * anything is loaded or written. {@code gIdx} may be null. Every message names the tensor at fault.
+     */
+    public Geometry check(String module, TensorInfo qweight, TensorInfo qzeros, TensorInfo scales, TensorInfo gIdx,
+                          int bits, int configGroupSize) {
+        if (bits < 1 || bits > 16) {
+            throw corrupt(module, "bit width " + bits + " is outside 1..16");
+        }
+        integerTensor(module, "qweight", qweight, 2);
+        integerTensor(module, "qzeros", qzeros, 2);
+        if (!scales.dtype().isFloating() || scales.shape().length != 2) {
+            throw corrupt(module, module + ".scales is " + scales.dtype() + " " + shape(scales.shape())
+                    + ", expected a 2-D float tensor (F16, BF16 or F32) [groups, out_features]");
+        }
+        if (gIdx != null) {
+            integerTensor(module, "g_idx", gIdx, 1);
+        }
+        long[] qw = qweight.shape();
+        long out;
+        long in;
+        if (this == AWQ) {
+            if (bits != 4) {
+                throw corrupt(module, "the AWQ layout stores 4-bit codes, the quantization_config says " + bits + " bits");
+            }
+            in = qw[0];
+            out = qw[1] * 8;
+        } else {
+            out = qw[1];
+            long inBits = qw[0] * 32L;
+            if (inBits % bits != 0) {
+                throw corrupt(module, module + ".qweight " + shape(qw) + " has " + qw[0] + " rows of 32 bits, not a whole number of "
+                        + bits + "-bit inputs (quantization_config bits " + bits + ")");
+            }
+            in = inBits / bits;
+        }
+        if (in < 1 || out < 1 || in > Integer.MAX_VALUE || out > Integer.MAX_VALUE) {
+            throw corrupt(module, module + ".qweight " + shape(qw) + " gives " + in + " inputs and " + out + " outputs");
+        }
+        if (gIdx != null && gIdx.shape()[0] != in) {
+            throw corrupt(module, module + ".g_idx has " + gIdx.shape()[0] + " entries but " + module + ".qweight "
+                    + shape(qw) + " holds " + in + " " + bits + "-bit input channels");
+        }
+        int groupSize = configGroupSize <= 0 || configGroupSize > in ? (int) in : configGroupSize;
+        long groups = scales.shape()[0];
+        if (scales.shape()[1] != out) {
+            throw corrupt(module, module + ".scales " + shape(scales.shape()) + " does not match the " + out
+                    + " output channels of " + module + ".qweight " + shape(qw));
+        }
+        long needed = (in + groupSize - 1) / groupSize;
+        if (groups != needed) {
+            throw corrupt(module, module + ".scales has " + groups + " groups but " + in + " input channels with group_size "
+                    + configGroupSize + " need " + needed + " (check quantization_config group_size)");
+        }
+        if (this != AWQ && out * bits % 32 != 0) {
+            throw corrupt(module, out + " output channels at " + bits + " bits do not fill whole " + module + ".qzeros words");
+        }
+        long zeroCols = this == AWQ ? out / 8 : out * bits / 32;
+        if (qzeros.shape()[0] != groups || qzeros.shape()[1] != zeroCols) {
+            throw corrupt(module, module + ".qzeros " + shape(qzeros.shape()) + " does not match " + module + ".scales "
+                    + shape(scales.shape()) + " at " + bits + " bits (expected [" + groups + ", " + zeroCols + "])");
+        }
+        return new Geometry((int) out, (int) in, groupSize, (int) groups);
+    }
+
+    private static void integerTensor(String module, String part, TensorInfo t, int rank) {
+        // 32-bit words only for the packed parts: wider ones would not fit an int, narrower ones are not a layout
+        boolean ok = part.equals("g_idx")
+                ? t.dtype() == DType.I32 || t.dtype() == DType.I64 || t.dtype() == DType.I16 || t.dtype() == DType.U32
+                : t.dtype() == DType.I32 || t.dtype() == DType.U32;
+        if (!ok || t.shape().length != rank) {
+            throw corrupt(module, module + "." + part + " is " + t.dtype() + " " + shape(t.shape()) + ", expected a " + rank
+                    + "-D " + (part.equals("g_idx") ? "integer" : "I32") + " tensor");
+        }
+    }
+
     /**
      * Reads packed tensors back. {@code configGroupSize} is the checkpoint's group size ({@code -1} or
      * {@code 0} = one group per row); {@code gIdx} may be null. Shapes are validated against each other.
      */
     public Unpacked unpack(String module, HostTensor qweight, HostTensor qzeros, HostTensor scales, HostTensor gIdx,
                            int bits, int configGroupSize) {
-        if (qweight.shape().length != 2 || qzeros.shape().length != 2 || scales.shape().length != 2) {
-            throw corrupt(module, "qweight, qzeros and scales must be 2-D");
-        }
-        int out;
-        int in;
-        if (this == AWQ) {
-            if (bits != 4) {
-                throw corrupt(module, "AWQ checkpoints are 4-bit, config says " + bits);
-            }
-            in = (int) qweight.shape()[0];
-            out = (int) qweight.shape()[1] * 8;
-        } else {
-            out = (int) qweight.shape()[1];
-            long inBits = qweight.shape()[0] * 32L;
-            if (inBits % bits != 0) {
-                throw corrupt(module, "qweight has " + qweight.shape()[0] + " rows, not a whole number of " + bits + "-bit inputs");
-            }
-            in = (int) (inBits / bits);
-        }
-        int groupSize = configGroupSize <= 0 || configGroupSize > in ? in : configGroupSize;
-        int groups = (int) scales.shape()[0];
-        if (scales.shape()[1] != out) {
-            throw corrupt(module, "scales shape " + shape(scales) + " does not match " + out + " output channels");
-        }
-        if (this != AWQ && (long) out * bits % 32 != 0) {
-            throw corrupt(module, out + " output channels at " + bits + " bits do not fill whole qzeros words");
-        }
-        long zeroCols = this == AWQ ? out / 8 : (long) out * bits / 32;
-        if (qzeros.shape()[0] != groups || qzeros.shape()[1] != zeroCols) {
-            throw corrupt(module, "qzeros shape " + shape(qzeros) + " does not match scales " + shape(scales)
-                    + " at " + bits + " bits (expected [" + groups + ", " + zeroCols + "])");
-        }
+        Geometry geo = check(module, info(module, "qweight", qweight), info(module, "qzeros", qzeros),
+                info(module, "scales", scales), gIdx == null ? null : info(module, "g_idx", gIdx), bits, configGroupSize);
+        int out = geo.out();
+        int in = geo.in();
+        int groupSize = geo.groupSize();
+        int groups = geo.groups();
         int[] g = null;
         if (gIdx != null) {
-            int[] raw = gIdx.toInts();
-            if (raw.length != in) {
-                throw corrupt(module, "g_idx has " + raw.length + " entries for " + in + " input channels");
+            int[] raw;
+            try {
+                raw = gIdx.toInts();
+            } catch (ArithmeticException e) {
+                throw corrupt(module, module + ".g_idx holds a value outside the int range");
             }
             boolean trivial = true;
             for (int k = 0; k < in; k++) {
                 if (raw[k] < 0 || raw[k] >= groups) {
-                    throw corrupt(module, "g_idx[" + k + "] = " + raw[k] + " is outside 0.." + (groups - 1));
+                    throw corrupt(module, module + ".g_idx[" + k + "] = " + raw[k] + " is outside the groups 0.." + (groups - 1)
+                            + " of " + module + ".scales");
                 }
                 trivial &= raw[k] == k / groupSize;
             }
             g = trivial ? null : raw;
-        }
-        if (g == null && groups != (in + groupSize - 1) / groupSize) {
-            throw corrupt(module, "scales has " + groups + " groups but " + in + " inputs with group size "
-                    + configGroupSize + " need " + (in + groupSize - 1) / groupSize);
         }
         int[] qw = qweight.toInts();
         int[] qz = qzeros.toInts();
@@ -184,12 +239,16 @@ public enum PackedLayout {
         return s;
     }
 
-    private static String shape(HostTensor t) {
-        return java.util.Arrays.toString(t.shape());
+    private static TensorInfo info(String module, String part, HostTensor t) {
+        return new TensorInfo(module + "." + part, t.dtype(), t.shape());
+    }
+
+    private static String shape(long[] shape) {
+        return java.util.Arrays.toString(shape);
     }
 
     private static CorruptInputException corrupt(String module, String what) {
-        return new CorruptInputException("packed layer " + module + ": " + what,
+        return new CorruptInputException(what.startsWith(module + ".") ? what : "packed layer " + module + ": " + what,
                 "the checkpoint's tensors do not match its quantization_config (bits, group_size); re-export it");
     }
 }

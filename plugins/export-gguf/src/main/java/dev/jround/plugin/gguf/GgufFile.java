@@ -87,8 +87,23 @@ public final class GgufFile implements Closeable {
         }
     }
 
+    /** Smallest encodings: a tensor info (empty name, 1 dim) and a key/value pair (empty key, one byte value). */
+    private static final long MIN_TENSOR_INFO = 8 + 4 + 8 + 4 + 8;
+    private static final long MIN_KV = 8 + 4 + 1;
+
     private static GgufFile parse(Path path, FileChannel ch) {
-        Cursor c = new Cursor(ch, path);
+        long fileSize;
+        try {
+            fileSize = ch.size();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path, e);
+        }
+        if (fileSize < 4) {
+            throw new CorruptInputException(path + " is " + (fileSize == 0 ? "empty" : fileSize + " bytes long")
+                    + ", not a GGUF file", "GGUF files start with the bytes 'GGUF' and a 20-byte header");
+        }
+        Cursor c = new Cursor(ch, path, fileSize);
+        c.what = "the header";
         int magic = c.i32();
         if (magic != GgufWriter.MAGIC) {
             throw new CorruptInputException(path + " is not a GGUF file (bad magic 0x" + Integer.toHexString(magic) + ")",
@@ -100,17 +115,26 @@ public final class GgufFile implements Closeable {
         }
         long nTensors = c.i64();
         long nKv = c.i64();
-        if (nTensors < 0 || nKv < 0 || nTensors > 1_000_000 || nKv > 1_000_000) {
-            throw new CorruptInputException(path + ": implausible counts (" + nTensors + " tensors, " + nKv + " keys)", null);
+        // counts are bounded by what the file can hold, so no loop or allocation is sized by a lie
+        long room = fileSize - c.position();
+        if (nTensors < 0 || nTensors > 1_000_000 || nTensors > room / MIN_TENSOR_INFO) {
+            throw new CorruptInputException(path + ": header claims " + Long.toUnsignedString(nTensors)
+                    + " tensors, more than the " + fileSize + "-byte file can describe", "the file is corrupt or not a GGUF file");
+        }
+        if (nKv < 0 || nKv > 1_000_000 || nKv > room / MIN_KV) {
+            throw new CorruptInputException(path + ": header claims " + Long.toUnsignedString(nKv)
+                    + " metadata keys, more than the " + fileSize + "-byte file can hold", "the file is corrupt or not a GGUF file");
         }
         Map<String, GgufValue> md = new LinkedHashMap<>();
         for (long i = 0; i < nKv; i++) {
+            c.what = "metadata key #" + i;
             String key = c.string();
+            c.what = "metadata key " + key;
             if (key.isEmpty() || md.containsKey(key)) {
                 throw new CorruptInputException(path + ": empty or duplicate metadata key '" + key + "'", null);
             }
             GgufValueType t = GgufValueType.fromId(c.i32(), "for key " + key + " in " + path);
-            md.put(key, readValue(c, t, key));
+            md.put(key, readValue(c, t, key, fileSize));
         }
         int alignment = GgufWriter.ALIGNMENT;
         GgufValue al = md.get("general.alignment");
@@ -124,7 +148,9 @@ public final class GgufFile implements Closeable {
         java.util.Set<String> seen = new java.util.HashSet<>();
         long expectedOffset = 0;
         for (long i = 0; i < nTensors; i++) {
+            c.what = "tensor info #" + i;
             String name = c.string();
+            c.what = "tensor info " + name;
             if (!seen.add(name)) {
                 throw new CorruptInputException(path + ": duplicate tensor " + name, null);
             }
@@ -150,34 +176,63 @@ public final class GgufFile implements Closeable {
                         "offsets must be the padded running sums of the tensor sizes in info order");
             }
             GgufTensorInfo info = new GgufTensorInfo(name, ne, type, offset);
-            expectedOffset += (info.byteSize() + alignment - 1) / alignment * alignment;
+            long bytes = byteSize(path, info, fileSize);
+            expectedOffset += (bytes + alignment - 1) / alignment * alignment;
             infos.add(info);
         }
         long dataStart = (c.position() + alignment - 1) / alignment * alignment;
-        long fileSize;
-        try {
-            fileSize = ch.size();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
         for (GgufTensorInfo t : infos) {
+            // offsets and sizes are each below the file size here, so the sum cannot overflow
             if (dataStart + t.offset() + t.byteSize() > fileSize) {
-                throw new CorruptInputException(path + ": tensor " + t.name() + " extends past the end of the file",
-                        "the file is truncated");
+                throw new CorruptInputException(path + ": tensor " + t.name() + " (bytes " + (dataStart + t.offset()) + ".."
+                        + (dataStart + t.offset() + t.byteSize()) + ") extends past the end of the " + fileSize + "-byte file",
+                        "the file is truncated; download or export it again");
             }
         }
         return new GgufFile(path, ch, version, md, infos, alignment, dataStart);
     }
 
-    private static GgufValue readValue(Cursor c, GgufValueType t, String key) {
+    /** The tensor's byte size, refused when its dimensions overflow or it cannot fit in the file. */
+    private static long byteSize(Path path, GgufTensorInfo info, long fileSize) {
+        long bytes;
+        try {
+            long elements = 1;
+            for (long d : info.ne()) {
+                elements = Math.multiplyExact(elements, d);
+            }
+            bytes = Math.multiplyExact(elements / info.type().blockSize(), (long) info.type().typeSize());
+        } catch (ArithmeticException e) {
+            bytes = -1;
+        }
+        if (bytes < 0 || bytes > fileSize) {
+            throw new CorruptInputException(path + ": tensor " + info.name() + " has dimensions " + java.util.Arrays.toString(info.ne())
+                    + ", more " + info.type() + " data than the " + fileSize + "-byte file holds", "the file is corrupt");
+        }
+        return bytes;
+    }
+
+    /** Fewest bytes one element of an array of {@code t} takes (a string is at least its 8-byte length). */
+    private static int minBytes(GgufValueType t) {
+        return switch (t) {
+            case UINT8, INT8, BOOL -> 1;
+            case UINT16, INT16 -> 2;
+            case UINT32, INT32, FLOAT32 -> 4;
+            default -> 8;
+        };
+    }
+
+    private static GgufValue readValue(Cursor c, GgufValueType t, String key, long fileSize) {
         if (t == GgufValueType.ARRAY) {
-            GgufValueType et = GgufValueType.fromId(c.i32(), "(array element of " + key + ")");
+            GgufValueType et = GgufValueType.fromId(c.i32(), "(array element of " + key + " in " + c.path + ")");
             if (et == GgufValueType.ARRAY) {
-                throw new CorruptInputException("nested array in GGUF key " + key, null);
+                throw new CorruptInputException(c.path + ": nested array in GGUF key " + key, "GGUF arrays hold scalars or strings");
             }
             long n = c.i64();
-            if (n < 0 || n > Integer.MAX_VALUE - 8) {
-                throw new CorruptInputException("array " + key + " has " + n + " elements", null);
+            long room = fileSize - c.position();
+            if (n < 0 || n > Integer.MAX_VALUE - 8 || n > room / minBytes(et)) {
+                throw new CorruptInputException(c.path + ": metadata array " + key + " claims " + Long.toUnsignedString(n)
+                        + " " + et + " elements, more than the " + room + " bytes left in the file can hold",
+                        "the file is truncated or corrupt");
             }
             List<Object> values = new ArrayList<>((int) Math.min(n, 1 << 20));
             for (long i = 0; i < n; i++) {
@@ -202,7 +257,7 @@ public final class GgufFile implements Closeable {
             case BOOL -> {
                 int v = c.u8();
                 if (v > 1) {
-                    throw new CorruptInputException("bool value " + v + " in " + c.path, "GGUF bools are 0 or 1");
+                    throw new CorruptInputException("bool value " + v + " in " + c.what + " of " + c.path, "GGUF bools are 0 or 1");
                 }
                 yield v == 1;
             }
@@ -270,7 +325,8 @@ public final class GgufFile implements Closeable {
     public ByteBuffer rawData(GgufTensorInfo t) {
         long size = t.byteSize();
         if (size > Integer.MAX_VALUE) {
-            throw new UnsupportedOperationException("tensor " + t.name() + " is larger than 2 GiB");
+            throw new dev.jround.spi.UnsupportedFeatureException("tensor " + t.name() + " of " + path + " is larger than 2 GiB",
+                    "jround maps GGUF tensors of up to 2 GiB");
         }
         try {
             return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.offset(), size).order(ByteOrder.LITTLE_ENDIAN);
@@ -290,7 +346,8 @@ public final class GgufFile implements Closeable {
     public float[] dequantize(GgufTensorInfo t) {
         long n = t.elements();
         if (n > Integer.MAX_VALUE - 8) {
-            throw new UnsupportedOperationException("tensor " + t.name() + " has more than 2^31 elements");
+            throw new dev.jround.spi.UnsupportedFeatureException("tensor " + t.name() + " of " + path + " has more than 2^31 elements",
+                    "jround dequantizes GGUF tensors of up to 2^31 elements");
         }
         float[] out = new float[(int) n];
         GgmlQuants.dequantize(t.type(), rawData(t), 0, out, 0, (int) n);
@@ -314,12 +371,16 @@ public final class GgufFile implements Closeable {
     private static final class Cursor {
         private final FileChannel ch;
         private final Path path;
+        private final long fileSize;
         private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
         private long bufStart;
+        /** What is being read, for the message when the file ends early. */
+        String what = "the header";
 
-        Cursor(FileChannel ch, Path path) {
+        Cursor(FileChannel ch, Path path, long fileSize) {
             this.ch = ch;
             this.path = path;
+            this.fileSize = fileSize;
             buf.limit(0);
         }
 
@@ -338,7 +399,8 @@ public final class GgufFile implements Closeable {
                 while (buf.position() < n) {
                     int r = ch.read(buf, bufStart + buf.position());
                     if (r < 0) {
-                        throw new CorruptInputException(path + " ends inside its header", "the file is truncated");
+                        throw new CorruptInputException(path + " is truncated: it ends at byte " + (bufStart + buf.position())
+                                + " while reading " + what, "the file is cut short; download or export it again");
                     }
                 }
             } catch (IOException e) {
@@ -369,8 +431,11 @@ public final class GgufFile implements Closeable {
 
         String string() {
             long n = i64();
-            if (n < 0 || n > (1 << 26)) {
-                throw new CorruptInputException(path + ": string of " + n + " bytes at offset " + position(), null);
+            long room = fileSize - position();
+            if (n < 0 || n > (1 << 26) || n > room) {
+                throw new CorruptInputException(path + ": " + what + " has a string of " + Long.toUnsignedString(n) + " bytes at offset "
+                        + position() + ", " + (n > room || n < 0 ? "past the end of the " + fileSize + "-byte file (truncated?)" : "over the 64 MiB limit"),
+                        "the file is truncated or corrupt");
             }
             byte[] b = new byte[(int) n];
             int off = 0;
