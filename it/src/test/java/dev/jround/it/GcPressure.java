@@ -3,7 +3,7 @@ package dev.jround.it;
 /**
  * A background thread that requests a garbage collection every 200 ms while open. Reproducibility tests run under it:
  * tuning that hands autograd memory the collector may free (DJL's {@code Number} overloads, see
- * docs/reliability-misc.md) then gives different bytes within one process instead of only now and then.
+ * docs/reliability.md) then gives different bytes within one process instead of only now and then.
  */
 public final class GcPressure implements AutoCloseable {
 

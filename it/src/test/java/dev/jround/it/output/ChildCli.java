@@ -1,16 +1,13 @@
 package dev.jround.it.output;
 
+import dev.jround.it.FileHashes;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /** Runs the real CLI ({@code dev.jround.cli.JroundCli}) in a child JVM on the test class path, like bin/jround does. */
 final class ChildCli {
@@ -36,25 +33,11 @@ final class ChildCli {
         return pb.start();
     }
 
-    /** Every file and directory under {@code dir} (relative names) with its SHA-256, {@code dir} for directories. */
     static Map<String, String> tree(Path dir) throws IOException {
-        Map<String, String> m = new TreeMap<>();
-        if (!Files.exists(dir)) {
-            return m;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.toList()) {
-                m.put(dir.relativize(p).toString(), Files.isRegularFile(p) ? sha256(p) : "dir");
-            }
-        }
-        return m;
+        return FileHashes.tree(dir);
     }
 
     static String sha256(Path file) throws IOException {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return FileHashes.sha256(file);
     }
 }

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Issue 10: a quantize killed with SIGKILL at random points, and once between the two renames of the commit,
  * never leaves a complete-looking output, never loses the previous one, never touches anything else, and the
- * next run recovers and succeeds (docs/reliability-outputs.md).
+ * next run recovers and succeeds (docs/reliability.md).
  */
 class OutputKillTest {
 

@@ -19,7 +19,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Issue 10's data-loss reproductions for quantize, on a tiny synthetic Llama (docs/reliability-outputs.md). */
+/** Issue 10's data-loss reproductions for quantize, on a tiny synthetic Llama (docs/reliability.md). */
 class OutputSafetyTest {
 
     @TempDir

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.cli.JroundCli;
+import dev.jround.it.FileHashes;
 import dev.jround.it.TinyLlama;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -18,10 +19,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -137,23 +135,15 @@ class BadInputCorpusTest {
         assertEquals(before, after, "input files changed, appeared or vanished: " + id);
     }
 
-    /** sha256 of every file under {@code work} outside {@code out}, by relative path. */
+    /** sha256 of every file and directory under {@code work} outside {@code out}, by relative path. */
     static Map<String, String> hashes(Path work, Path out) throws IOException {
-        Map<String, String> m = new TreeMap<>();
-        try (Stream<Path> s = Files.walk(work)) {
-            for (Path p : s.filter(Files::isRegularFile).filter(p -> !p.startsWith(out)).toList()) {
-                m.put(work.relativize(p).toString(), sha256(p));
-            }
-        }
+        Map<String, String> m = new TreeMap<>(FileHashes.tree(work));
+        m.keySet().removeIf(k -> work.resolve(k).startsWith(out));
         return m;
     }
 
     static String sha256(Path p) throws IOException {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new AssertionError(e);
-        }
+        return FileHashes.sha256(p);
     }
 
     static void copyTree(Path from, Path to) throws IOException {

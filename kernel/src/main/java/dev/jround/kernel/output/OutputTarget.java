@@ -28,7 +28,7 @@ import java.util.stream.Stream;
 
 /**
  * The one service through which every jround command that writes a model directory claims, fills and
- * publishes it (docs/reliability-outputs.md). Rules:
+ * publishes it (docs/reliability.md). Rules:
  * <ul>
  *   <li>the destination is never equal to, inside or a parent of an input (nor are its {@code .partial} and
  *   {@code .old} siblings);</li>
