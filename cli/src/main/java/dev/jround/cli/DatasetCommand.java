@@ -73,7 +73,7 @@ public final class DatasetCommand implements Callable<Integer> {
             }
             out.printf("model: %s (%s)%n", m.source(), m.description());
             CalibrationContext ctx = CalibrationContext.builder(tok).nsamples(nsamples).seqlen(len).seed(seed)
-                    .sampler(new ModelSampler(m.lm(), manager, tok == null ? 1 : Math.max(0, tok.bosTokenId())))
+                    .sampler(new ModelSampler(m.lm(), manager, tok == null ? 1 : Math.max(0, tok.bosTokenId()), out::println))
                     .codeModel(CodeModels.isCodeModel(model, m.config()))
                     .log(out::println).build();
             CalibrationPipeline pipeline = new CalibrationPipeline(JroundCli.registry())

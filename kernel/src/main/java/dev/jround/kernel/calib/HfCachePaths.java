@@ -1,31 +1,27 @@
 package dev.jround.kernel.calib;
 
+import dev.jround.lib.hub.HubSettings;
+
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
-/** Where the Python Hugging Face libraries keep their caches, from the same environment variables. */
+/**
+ * Where the Python Hugging Face libraries keep their caches, for the calibration pipeline. The environment is read
+ * by {@link HubSettings} alone, so models, datasets and downloads agree on every variable.
+ */
 public final class HfCachePaths {
-
-    private static final Set<String> TRUE = Set.of("1", "true", "yes", "on");
 
     private HfCachePaths() {
     }
 
+    private static Path userHome() {
+        return Path.of(System.getProperty("user.home"));
+    }
+
     /** {@code HF_HOME}, else {@code $XDG_CACHE_HOME/huggingface}, else {@code ~/.cache/huggingface}. */
     public static Path home(Map<String, String> env) {
-        String hfHome = env.get("HF_HOME");
-        if (hfHome != null && !hfHome.isBlank()) {
-            return Path.of(hfHome);
-        }
-        String xdg = env.get("XDG_CACHE_HOME");
-        if (xdg != null && !xdg.isBlank()) {
-            return Path.of(xdg, "huggingface");
-        }
-        return Path.of(System.getProperty("user.home"), ".cache", "huggingface");
+        return HubSettings.hfHome(env, userHome());
     }
 
     /**
@@ -33,32 +29,11 @@ public final class HfCachePaths {
      * else {@code $HF_HOME/hub}), then {@code HF_DATASETS_CACHE} (else {@code $HF_HOME/datasets}).
      */
     public static List<Path> roots(Map<String, String> env) {
-        List<Path> roots = new ArrayList<>();
-        String hub = firstSet(env, "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE");
-        roots.add(hub != null ? Path.of(hub) : home(env).resolve("hub"));
-        String ds = firstSet(env, "HF_DATASETS_CACHE");
-        roots.add(ds != null ? Path.of(ds) : home(env).resolve("datasets"));
-        return List.copyOf(roots);
+        return List.of(HubSettings.fromEnvironment(env, userHome()).cacheDir(), HubSettings.datasetsCache(env, userHome()));
     }
 
     /** Offline when {@code HF_HUB_OFFLINE} or {@code HF_DATASETS_OFFLINE} is 1/true/yes/on. */
     public static boolean online(Map<String, String> env) {
-        for (String key : List.of("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")) {
-            String v = env.get(key);
-            if (v != null && TRUE.contains(v.strip().toLowerCase(Locale.ROOT))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String firstSet(Map<String, String> env, String... keys) {
-        for (String k : keys) {
-            String v = env.get(k);
-            if (v != null && !v.isBlank()) {
-                return v;
-            }
-        }
-        return null;
+        return !HubSettings.datasetsOffline(env);
     }
 }

@@ -2,92 +2,88 @@ package dev.jround.kernel.calib;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jround.spi.data.DatasetContext;
 import dev.jround.spi.model.BlockInputs;
 import dev.jround.spi.model.CausalLM;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Consumer;
 
 /**
- * Self-generated calibration data: plain multinomial sampling from the full-precision model, all sequences
- * of a call advanced together as one batch, starting from BOS. Every step re-runs the whole prefix (no
- * key/value cache); that is quadratic in the length but needs nothing from the architecture beyond
- * {@link CausalLM#logits}. The same seed gives the same sequences.
+ * Self-generated calibration data ({@code --dataset self:...}): seeded ancestral sampling from the full-precision
+ * model (temperature scaling, plain multinomial), sequences starting with BOS. The one sampler of the kernel, so
+ * {@code jround dataset} shows the samples {@code quantize} calibrates on. The same seed gives the same sequences.
  */
 public final class ModelSampler implements DatasetContext.TextSampler {
 
-    /** Sequences advanced per forward pass, to bound memory for larger models. */
-    private static final int BATCH = 16;
+    /** Sequences advanced per forward pass: without a key/value cache every step re-runs the prefix, so batch widely. */
+    private static final int BATCH = 32;
 
     private final CausalLM lm;
     private final NDManager manager;
     private final long bosId;
+    private final Consumer<String> progress;
 
     /**
-     * @param manager parent manager for the temporary arrays of each step
-     * @param bosId   first token of every sequence
+     * @param manager  parent of the temporary arrays of each step (from the run's device backend)
+     * @param bosId    first token of every sequence
+     * @param progress receives one line per finished batch
      */
-    public ModelSampler(CausalLM lm, NDManager manager, long bosId) {
+    public ModelSampler(CausalLM lm, NDManager manager, long bosId, Consumer<String> progress) {
         this.lm = lm;
         this.manager = manager;
         this.bosId = bosId;
+        this.progress = progress == null ? line -> { } : progress;
     }
 
     @Override
     public List<long[]> sample(int count, int length, long seed, double temperature) {
-        if (!(temperature > 0)) {
-            throw new IllegalArgumentException("temperature must be positive: " + temperature);
-        }
-        int len = Math.min(length, lm.maxPositions());
-        SplittableRandom random = new SplittableRandom(seed);
-        List<long[]> out = new ArrayList<>(count);
+        Random rng = new Random(seed);
+        List<long[]> out = new ArrayList<>();
         for (int start = 0; start < count; start += BATCH) {
             int b = Math.min(BATCH, count - start);
-            long[][] seqs = new long[b][len];
+            long[][] seqs = new long[b][length];
             for (long[] s : seqs) {
                 s[0] = bosId;
             }
-            for (int t = 1; t < len; t++) {
-                float[] last;
-                int vocab;
+            for (int t = 1; t < length; t++) {
                 try (NDManager m = manager.newSubManager()) {
                     long[] flat = new long[b * t];
                     for (int i = 0; i < b; i++) {
                         System.arraycopy(seqs[i], 0, flat, i * t, t);
                     }
-                    NDArray logits = lm.logits(m, m.create(flat, new Shape(b, t)), BlockInputs.NONE);
-                    vocab = (int) logits.getShape().get(2);
-                    last = logits.get(":, -1, :").toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
-                }
-                for (int i = 0; i < b; i++) {
-                    seqs[i][t] = draw(last, i * vocab, vocab, temperature, random);
+                    NDArray h = lm.embed(m, m.create(flat, new Shape(b, t)));
+                    for (int k = 0; k < lm.numBlocks(); k++) {
+                        h = lm.blockForward(k, h, BlockInputs.NONE, Map.of());
+                    }
+                    // only the last position goes through the output projection: a full [batch, t, vocab] logits
+                    // tensor would dwarf the model
+                    NDArray last = lm.head(h.get(":, -1:, :"), null).reshape(b, -1).toType(DataType.FLOAT32, false);
+                    float[] probs = last.div((float) Math.max(temperature, 1e-6)).softmax(-1).toFloatArray();
+                    int v = probs.length / b;
+                    for (int i = 0; i < b; i++) {
+                        seqs[i][t] = draw(probs, i * v, v, rng.nextDouble());
+                    }
                 }
             }
-            out.addAll(Arrays.asList(seqs));
+            for (long[] s : seqs) {
+                out.add(s);
+            }
+            progress.accept(String.format("self-generated calibration: %d/%d sequences", out.size(), count));
         }
         return out;
     }
 
-    /** Softmax of logits / temperature over {@code [from, from+n)}, then one inverse-CDF draw. */
-    static int draw(float[] logits, int from, int n, double temperature, SplittableRandom random) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int k = 0; k < n; k++) {
-            max = Math.max(max, logits[from + k] / temperature);
-        }
-        double[] p = new double[n];
-        double sum = 0;
-        for (int k = 0; k < n; k++) {
-            p[k] = Math.exp(logits[from + k] / temperature - max);
-            sum += p[k];
-        }
-        double u = random.nextDouble() * sum;
+    /** Inverse-CDF draw of {@code u} in [0, 1) from the probabilities {@code probs[from, from+n)}. */
+    static int draw(float[] probs, int from, int n, double u) {
         double acc = 0;
         for (int k = 0; k < n; k++) {
-            acc += p[k];
+            acc += probs[from + k];
             if (u < acc) {
                 return k;
             }

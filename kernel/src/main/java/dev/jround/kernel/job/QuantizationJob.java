@@ -160,13 +160,13 @@ public final class QuantizationJob {
                 try (NDManager root = model.device().newManager()) {
                     BlockPipeline pipeline = new BlockPipeline(lm, algorithm, dataTypes, options, progress, collectsImatrix(choice));
                     stats = pipeline.run(root, specs, samples, JobModel.padTokenId(model), sink);
-                }
-                // Layers outside the blocks (lm_head) are quantized with RTN from their weights.
-                for (LayerSpec s : specs) {
-                    if (s.blockIndex() < 0 && s.quantized()) {
-                        LinearWeightSource w = LinearWeightSource.of(lm);
-                        sink.accept(dataTypes.apply(s.scheme()).quantize(s, w.linearWeight(s.name()), null, null, null, null,
-                                null, !choice.disableOptRtn()));
+                    // Layers outside the blocks (lm_head) are quantized with RTN from their weights.
+                    for (LayerSpec s : specs) {
+                        if (s.blockIndex() < 0 && s.quantized()) {
+                            LinearWeightSource w = LinearWeightSource.of(lm, root);
+                            sink.accept(dataTypes.apply(s.scheme()).quantize(s, w.linearWeight(s.name()), null, null, null, null,
+                                    null, !choice.disableOptRtn()));
+                        }
                     }
                 }
                 // Every other checkpoint tensor goes out as it is, streamed from the memory-mapped source.

@@ -19,23 +19,24 @@ public interface LinearWeightSource {
 
     /**
      * The model's weight source: the model itself when it implements this interface, otherwise a view over
-     * {@link CausalLM#linearWeight} / {@link CausalLM#linearBias} that copies each array to the host.
+     * {@link CausalLM#linearWeight} / {@link CausalLM#linearBias} that copies each array to the host, with its
+     * temporary arrays under {@code parent} (a manager of the run's device backend, never a new base manager).
      */
-    static LinearWeightSource of(CausalLM model) {
+    static LinearWeightSource of(CausalLM model, ai.djl.ndarray.NDManager parent) {
         if (model instanceof LinearWeightSource s) {
             return s;
         }
         return new LinearWeightSource() {
             @Override
             public float[] linearWeight(String name) {
-                try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+                try (ai.djl.ndarray.NDManager m = parent.newSubManager()) {
                     return model.linearWeight(m, name).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
                 }
             }
 
             @Override
             public float[] linearBias(String name) {
-                try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+                try (ai.djl.ndarray.NDManager m = parent.newSubManager()) {
                     ai.djl.ndarray.NDArray b = model.linearBias(m, name);
                     return b == null ? null : b.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
                 }

@@ -87,7 +87,18 @@ public record HubSettings(URI endpoint, String token, boolean offline, Path cach
         return new HubSettings(URI.create(endpoint), token, offline, cache, proxy);
     }
 
-    static Path hfHome(Map<String, String> env, Path home) {
+    /** {@code HF_DATASETS_CACHE}, else {@code $HF_HOME/datasets}: where the datasets library keeps its cache. */
+    public static Path datasetsCache(Map<String, String> env, Path home) {
+        return nonEmpty(env.get("HF_DATASETS_CACHE")) ? expand(env.get("HF_DATASETS_CACHE"), home) : hfHome(env, home).resolve("datasets");
+    }
+
+    /** Datasets are offline when {@code HF_HUB_OFFLINE} or {@code HF_DATASETS_OFFLINE} is set true. */
+    public static boolean datasetsOffline(Map<String, String> env) {
+        return isTrue(env.get("HF_HUB_OFFLINE")) || isTrue(env.get("HF_DATASETS_OFFLINE"));
+    }
+
+    /** {@code HF_HOME}, else {@code $XDG_CACHE_HOME/huggingface}, else {@code ~/.cache/huggingface}. */
+    public static Path hfHome(Map<String, String> env, Path home) {
         if (nonEmpty(env.get("HF_HOME"))) {
             return expand(env.get("HF_HOME"), home);
         }

@@ -24,7 +24,7 @@ final class RoundToNearest {
      *                  back to plain RTN as the reference does); {@code TuningOptions.disableOptRtn} turns it off
      */
     static BlockResult quantize(BlockJob job, boolean optimized) {
-        LinearWeightSource weights = LinearWeightSource.of(job.model());
+        LinearWeightSource weights = LinearWeightSource.of(job.model(), job.manager());
         boolean search = optimized && !job.options().disableOptRtn();
         List<QuantizedLayer> out = new ArrayList<>();
         for (LayerSpec spec : job.layers()) {
