@@ -145,7 +145,7 @@ public final class LayerConfigResolver {
     private static Resolution resolveAll(CausalLM model, ResolvedScheme base, Map<String, ?> layerConfig, String ignoreLayers,
                                          boolean quantLmHead, Map<String, QuantScheme> presets) {
         List<String> warnings = new ArrayList<>();
-        boolean gguf = base.gguf();
+        boolean fixedPreset = base.fixedPreset();
         QuantScheme dflt = base.scheme();
         Map<String, Object> defaultFields = fields(dflt);
 
@@ -217,19 +217,19 @@ public final class LayerConfigResolver {
         // 6. lm_head, shape and block rules
         String lm = head.name();
         boolean quantHead = quantLmHead || config.containsKey(lm);
-        if (quantHead && model.tiedEmbeddings() && !gguf) {
+        if (quantHead && model.tiedEmbeddings() && !fixedPreset) {
             quantHead = false;
             warnings.add("quant_lm_head reset to false: " + lm + " shares its weight with the embeddings");
         }
         if (quantHead && !config.containsKey(lm)) {
             config.put(lm, new Entry(new LinkedHashMap<>(defaultFields), "quant_lm_head (default scheme)"));
         }
-        String lmReason = model.tiedEmbeddings() && (quantLmHead || config.containsKey(lm)) && !gguf
+        String lmReason = model.tiedEmbeddings() && (quantLmHead || config.containsKey(lm)) && !fixedPreset
                 ? "lm_head tied to the embeddings" : "lm_head (quant_lm_head off)";
-        if (!quantHead && !gguf) {
+        if (!quantHead && !fixedPreset) {
             config.remove(lm);
         }
-        if ("int".equals(dflt.dataType()) && dflt.actBits() >= 16 && !gguf) {
+        if ("int".equals(dflt.dataType()) && dflt.actBits() >= 16 && !fixedPreset) {
             for (LinearInfo li : supported) {
                 if (li.outFeatures() % 32 != 0 || li.inFeatures() % 32 != 0) {
                     Entry e = config.computeIfAbsent(li.name(), n -> new Entry(new LinkedHashMap<>(defaultFields), ""));
@@ -241,7 +241,7 @@ public final class LayerConfigResolver {
             }
         }
         String dt = dflt.dataType().toLowerCase(Locale.ROOT);
-        if ((dt.contains("mx_fp") || dt.contains("nv_fp")) && !gguf && dflt.groupSize() > 0) {
+        if ((dt.contains("mx_fp") || dt.contains("nv_fp")) && !fixedPreset && dflt.groupSize() > 0) {
             for (LinearInfo li : supported) {
                 if (li.inFeatures() % dflt.groupSize() != 0) {
                     Entry e = config.computeIfAbsent(li.name(), n -> new Entry(new LinkedHashMap<>(defaultFields), ""));
@@ -350,7 +350,8 @@ public final class LayerConfigResolver {
             }
         } else {
             throw new InvalidInputException("layer_config['" + key + "'] is " + (value == null ? "null" : value.getClass().getSimpleName()),
-                    "a layer_config value is a preset name (\"W8A16\") or a map of scheme fields ({bits: 8})");
+                    "a layer_config value is a preset name (one of " + String.join(", ", new java.util.TreeSet<>(presets.keySet()))
+                            + ") or a map of scheme fields ({bits: 8})");
         }
         f.values().removeIf(java.util.Objects::isNull);
         f.put("fixed_by_user", true);

@@ -1,12 +1,14 @@
 package dev.jround.kernel.config;
 
 import dev.jround.spi.InvalidInputException;
+import dev.jround.spi.quant.PresetTraits;
 import dev.jround.spi.quant.QuantScheme;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 
 /**
@@ -22,28 +24,28 @@ public final class SchemeResolver {
     }
 
     /**
-     * @param presetName case-insensitive preset name ({@code W4A16} when null)
-     * @param presets    upper-case preset name to scheme
+     * @param presetName case-insensitive preset name (the catalog's default when null)
+     * @param presets    the installed presets and their traits
      */
-    public static ResolvedScheme resolve(String presetName, SchemeOverrides overrides, Map<String, QuantScheme> presets) {
+    public static ResolvedScheme resolve(String presetName, SchemeOverrides overrides, PresetCatalog presets) {
         SchemeOverrides o = overrides == null ? SchemeOverrides.NONE : overrides;
         List<String> warnings = new ArrayList<>();
-        String name = (presetName == null ? "W4A16" : presetName.strip()).toUpperCase(Locale.ROOT);
-        // 1. a double-quant data type re-bases a non-GGUF scheme on the matching GGUF k-quant preset
-        if (o.dataType() != null && o.dataType().endsWith("_dq") && !isGguf(name)) {
-            if (o.bits() == null) {
-                throw new InvalidInputException("--data_type " + o.dataType() + " needs --bits",
-                        "give --bits 2..6 with a *_dq data type, or pick a GGUF preset with --scheme");
+        String name = (presetName == null ? presets.defaultPreset() : presetName.strip()).toUpperCase(Locale.ROOT);
+        // 1. a data type with a preset of its own (AutoRound's *_dq: a k-quant) re-bases an overridable preset on it
+        if (o.dataType() != null && presets.schemes().containsKey(name) && !presets.traits(name).fixed()) {
+            Optional<String> rebased = presets.presetForDataType(o.dataType(), o.bits());
+            if (rebased.isPresent()) {
+                name = rebased.get();
             }
-            name = o.bits() == 6 ? "GGUF:Q6_K" : "GGUF:Q" + o.bits() + "_K_S";
         }
-        QuantScheme base = lookup(name, presets);
-        boolean gguf = isGguf(name);
+        QuantScheme base = lookup(name, presets.schemes());
+        PresetTraits traits = presets.traits(name);
         QuantScheme s = base;
-        if (gguf) {
-            // 2. GGUF presets take no overrides
+        if (traits.fixed()) {
+            // 2. a fixed preset (its format lays out every tensor) takes no overrides
             if (o.any()) {
-                warnings.add("scheme " + name + " is a GGUF preset: --bits/--group_size/--sym/--data_type overrides are ignored");
+                String kind = traits.family().isEmpty() ? "fixed" : traits.family();
+                warnings.add("scheme " + name + " is a " + kind + " preset: --bits/--group_size/--sym/--data_type overrides are ignored");
             }
             if (o.scaleDtype() == null && !"fp32".equals(base.scaleDtype())) {
                 s = s.withScaleDtype("fp32");
@@ -72,7 +74,7 @@ public final class SchemeResolver {
         }
         s = reconcileBits(s, warnings);
         validate(s, "--bits", "--group_size");
-        return new ResolvedScheme(name, s, gguf, List.copyOf(warnings));
+        return new ResolvedScheme(name, s, traits, List.copyOf(warnings));
     }
 
     /** Whether optimized RTN is off: the user's choice, else on for everything except int with 8-bit weights and activations >= 8. */
@@ -81,10 +83,6 @@ public final class SchemeResolver {
             return userChoice;
         }
         return scheme.dataType().startsWith("int") && scheme.bits() >= 8 && scheme.actBits() >= 8;
-    }
-
-    static boolean isGguf(String upperName) {
-        return upperName.startsWith("GGUF:");
     }
 
     static QuantScheme lookup(String upperName, Map<String, QuantScheme> presets) {

@@ -3,8 +3,8 @@ package dev.jround.kernel.job;
 import dev.jround.spi.quant.QuantScheme;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Where a run writes, with AutoRound's naming. How it writes (claim, partial directory, marker, commit,
@@ -16,15 +16,15 @@ public final class OutputLayout {
     }
 
     /**
-     * {@code output_dir/<name>-w{bits}g{group}} (or {@code <name>-gguf}) for the run's main scheme; always a
-     * child of {@code outputDir}, never {@code outputDir} itself (AutoRound writes into {@code output_dir} when
-     * the name is empty, and replacing it would delete whatever else it holds).
+     * {@code output_dir/<name>-w{bits}g{group}} for the run's main scheme, or {@code <name>-<suffix>} when an exporter
+     * names its own ({@link dev.jround.spi.export.Exporter#runDirectorySuffix}); always a child of {@code outputDir},
+     * never {@code outputDir} itself (AutoRound writes into {@code output_dir} when the name is empty, and replacing
+     * it would delete whatever else it holds).
      */
-    public static Path runDirectory(Path outputDir, String model, QuantScheme scheme, List<String> formats) {
+    public static Path runDirectory(Path outputDir, String model, QuantScheme scheme, Optional<String> exporterSuffix) {
         String name = modelName(model);
-        boolean gguf = formats.stream().anyMatch(f -> f.startsWith("gguf"));
-        if (gguf) {
-            return outputDir.resolve(name + "-gguf");
+        if (exporterSuffix.isPresent()) {
+            return outputDir.resolve(name + "-" + exporterSuffix.get());
         }
         String suffix;
         if (scheme.groupSize() <= 0) {

@@ -65,6 +65,9 @@ public final class QuantizationJob {
     public Result run(QuantizeRequest r) {
         long t0 = System.nanoTime();
         r.validate();
+        if (r.formats == null) {
+            r.formats = new ArrayList<>(List.of(defaultFormat()));
+        }
         List<Exporter> exporters = new ArrayList<>();
         for (String f : r.formats) {
             exporters.add(exporterFor(f));
@@ -93,7 +96,7 @@ public final class QuantizationJob {
                 boolean lmHeadQuantized = specs.stream().anyMatch(s -> s.blockIndex() < 0 && s.quantized());
                 if (lmHeadQuantized && !ex.acceptsQuantizedLmHead(fmt)) {
                     throw new InvalidInputException("--quant_lm_head is not supported by format " + fmt,
-                            "run 'jround list format'; auto_round, auto_gptq and fake store a quantized lm_head");
+                            "run 'jround list format'; " + lmHeadFormats() + " store a quantized lm_head");
                 }
             }
             // NaN or Inf weights would be written as NaN/Inf scales: refuse them before calibration starts.
@@ -101,10 +104,9 @@ public final class QuantizationJob {
             if (r.printConfig) {
                 progress.message(setup.table());
             }
-            AlgorithmChoice choice = AlgorithmChoice.resolve(r, setup.scheme(), setup.presetName(), setup.ggufKQuant());
-            QuantAlgorithm algorithm = registry.find(QuantAlgorithm.class, choice.algorithm()).orElseThrow(() ->
-                    new UnsupportedFeatureException("no algorithm plugin named '" + choice.algorithm() + "' is installed",
-                            "installed: " + registry.all(QuantAlgorithm.class).stream().map(a -> a.descriptor().id()).toList()));
+            AlgorithmChoice choice = AlgorithmChoice.resolve(r, setup.scheme(), setup.presetTraits(),
+                    registry.all(QuantAlgorithm.class));
+            QuantAlgorithm algorithm = choice.plugin();
             Function<QuantScheme, QuantDataType> dataTypes = dataTypeLookup();
             for (LayerSpec s : specs) {
                 if (s.quantized()) {
@@ -117,7 +119,7 @@ public final class QuantizationJob {
 
             // Claim the output before any work: refuses overlaps with the inputs and outputs jround did not
             // write, and recovers a replacement a killed run left half done.
-            Path runDir = OutputLayout.runDirectory(Path.of(r.outputDir), r.model, setup.scheme(), r.formats);
+            Path runDir = OutputLayout.runDirectory(Path.of(r.outputDir), r.model, setup.scheme(), runDirectorySuffix(exporters, r.formats));
             OutputTarget target = OutputTarget.claim(runDir, inputs(r, model), true, "quantize", progress::message);
 
             // Calibration data, only when the algorithm needs it.
@@ -158,7 +160,8 @@ public final class QuantizationJob {
                 };
                 List<BlockPipeline.BlockStat> stats;
                 try (NDManager root = model.device().newManager()) {
-                    BlockPipeline pipeline = new BlockPipeline(lm, algorithm, dataTypes, options, progress, collectsImatrix(choice));
+                    BlockPipeline pipeline = new BlockPipeline(lm, algorithm, dataTypes, options, progress,
+                            algorithm.collectsImportanceMatrix());
                     stats = pipeline.run(root, specs, samples, JobModel.padTokenId(model), sink);
                     // Layers outside the blocks (lm_head) are quantized with RTN from their weights.
                     for (LayerSpec s : specs) {
@@ -227,8 +230,38 @@ public final class QuantizationJob {
         return in;
     }
 
-    private static boolean collectsImatrix(AlgorithmChoice c) {
-        return c.algorithm().equals("opt_rtn");
+    /** The first format whose exporter names the run directory itself (AutoRound: any GGUF format), if any. */
+    private static java.util.Optional<String> runDirectorySuffix(List<Exporter> exporters, List<String> formats) {
+        for (int i = 0; i < exporters.size(); i++) {
+            var suffix = exporters.get(i).runDirectorySuffix(formats.get(i));
+            if (suffix.isPresent()) {
+                return suffix;
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** The format of a run without --format: the first an installed exporter declares as the default. */
+    private String defaultFormat() {
+        for (Exporter e : registry.all(Exporter.class)) {
+            for (String f : e.formats()) {
+                if (e.isDefault(f)) {
+                    return f;
+                }
+            }
+        }
+        throw new InvalidInputException("no installed exporter declares a default format",
+                "give --format; run 'jround list format' for the valid formats");
+    }
+
+    /** The installed formats that store a quantized lm_head, for the --quant_lm_head hint. */
+    private String lmHeadFormats() {
+        List<String> out = new ArrayList<>();
+        for (Exporter e : registry.all(Exporter.class)) {
+            e.formats().stream().filter(e::acceptsQuantizedLmHead).forEach(out::add);
+        }
+        out.sort(null);
+        return out.isEmpty() ? "no installed format can" : String.join(", ", out);
     }
 
     private Exporter exporterFor(String format) {

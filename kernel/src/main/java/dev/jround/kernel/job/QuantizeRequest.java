@@ -17,7 +17,8 @@ public final class QuantizeRequest {
     public Recipe recipe = Recipe.DEFAULT;
 
     // scheme and overrides
-    public String scheme = "W4A16";
+    /** A preset name; {@code null}: the default preset a scheme plugin declares. */
+    public String scheme;
     public Integer bits;
     public Integer groupSize;
     public Boolean sym;
@@ -50,7 +51,8 @@ public final class QuantizeRequest {
     public String algorithm;
 
     // runtime
-    public List<String> formats = new ArrayList<>(List.of("auto_round"));
+    /** Export formats; {@code null}: the default format an exporter declares. */
+    public List<String> formats;
     public String outputDir = "./tmp_autoround";
     public String device = "cpu";
     public String modelDtype;
@@ -97,7 +99,7 @@ public final class QuantizeRequest {
         if (dynamicMaxGap == 0 || dynamicMaxGap < -1) {
             throw new InvalidInputException("dynamic_max_gap " + dynamicMaxGap + " is invalid", "-1 (off) or a positive number of iterations");
         }
-        if (formats == null || formats.isEmpty()) {
+        if (formats != null && formats.isEmpty()) {
             throw new InvalidInputException("no export format given", "run 'jround list format' for the valid formats");
         }
         if (outputDir == null || outputDir.isBlank()) {

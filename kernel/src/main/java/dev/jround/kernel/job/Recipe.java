@@ -40,6 +40,8 @@ public enum Recipe {
                 return r;
             }
         }
-        throw new InvalidInputException("unknown recipe '" + s + "'", "valid recipes: default, best, light, rtn, opt_rtn");
+        // listed from the constants: a recipe fills flag defaults, it names no plugin
+        throw new InvalidInputException("unknown recipe '" + s + "'", "valid recipes: " + String.join(", ",
+                java.util.Arrays.stream(values()).map(r -> r.name().toLowerCase(Locale.ROOT)).toList()));
     }
 }

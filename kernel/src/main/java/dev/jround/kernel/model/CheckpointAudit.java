@@ -41,7 +41,7 @@ public final class CheckpointAudit {
         String file = c.directory() == null ? "config.json" : c.directory().resolve("config.json").toString();
         if (c.modelType().isBlank()) {
             throw new InvalidInputException(file + " has no model_type",
-                    "a Hugging Face config.json names its model_type, e.g. \"llama\" (docs/models.md lists the supported types)");
+                    "a Hugging Face config.json names its model_type (docs/models.md lists the supported types; 'jround plugins' the installed architectures)");
         }
         for (String k : POSITIVE_INTS) {
             JsonNode v = c.get(k);

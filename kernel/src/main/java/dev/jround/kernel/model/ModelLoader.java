@@ -60,7 +60,8 @@ public final class ModelLoader {
         Path path = resolver.apply(model);
         if (path == null || !Files.exists(path)) {
             throw new InvalidInputException("model not found: " + model,
-                    "give a directory with config.json and *.safetensors, a quantized checkpoint, a .gguf file or a hub id");
+                    "give a directory with config.json and *.safetensors, a hub id, or a checkpoint an installed inference backend reads"
+                            + readsList());
         }
         if (computeType != DataType.FLOAT32 && computeType != DataType.BFLOAT16) {
             throw new InvalidInputException("compute type " + computeType + " is not supported", "use float32 or bfloat16");
@@ -123,8 +124,15 @@ public final class ModelLoader {
         Set<String> reads = new TreeSet<>();
         backends.forEach(b -> reads.addAll(b.reads()));
         throw new UnsupportedFeatureException("no installed inference backend reads " + path,
-                reads.isEmpty() ? "install an inference backend plugin (quantized and GGUF checkpoints need one)"
+                reads.isEmpty() ? "install an inference backend plugin (quantized checkpoints and single-file models need one)"
                         : "installed inference backends read: " + String.join(", ", reads));
+    }
+
+    /** " (reads: a, b)" for the installed inference backends, or empty. */
+    private String readsList() {
+        Set<String> reads = new TreeSet<>();
+        registry.all(InferenceBackend.class).forEach(b -> reads.addAll(b.reads()));
+        return reads.isEmpty() ? "" : " (" + String.join(", ", reads) + ")";
     }
 
     /** The first installed architecture that claims the config, or an error listing every supported model type. */

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LayerConfigResolverTest {
 
     static final Map<String, QuantScheme> PRESETS = SchemeResolverTest.PRESETS;
-    static final ResolvedScheme W4 = SchemeResolver.resolve("W4A16", null, PRESETS);
+    static final ResolvedScheme W4 = SchemeResolver.resolve("W4A16", null, SchemeResolverTest.CATALOG);
 
     static LayerConfigResolver.Resolution resolve(FakeModel m, Map<String, ?> cfg, String ignore, boolean lmHead) {
         return LayerConfigResolver.resolve(m, W4, cfg, ignore, lmHead, PRESETS);
@@ -168,7 +168,7 @@ class LayerConfigResolverTest {
     @Test
     void groupThatDoesNotDivideIsKeptForPadding() {
         // 64-wide rows with group 48: not divisible, but the int shape rule only looks at multiples of 32
-        ResolvedScheme g48 = SchemeResolver.resolve("W4A16", new SchemeOverrides(null, 48, null, null, null, null), PRESETS);
+        ResolvedScheme g48 = SchemeResolver.resolve("W4A16", new SchemeOverrides(null, 48, null, null, null, null), SchemeResolverTest.CATALOG);
         LayerConfigResolver.Resolution r = LayerConfigResolver.resolve(new FakeModel(1, false), g48, Map.of(), "", false, PRESETS);
         assertEquals(48, r.layer("model.layers.0.self_attn.q_proj").scheme().groupSize());
         assertTrue(r.layer("model.layers.0.self_attn.q_proj").quantized());

@@ -29,5 +29,18 @@ public interface Exporter extends JroundPlugin {
         return false;
     }
 
+    /**
+     * The last part of the run directory's name ({@code <model>-<suffix>}) when the run writes {@code format}, or empty
+     * to use the scheme's ({@code w4g128}). A format whose files do not depend on one scheme (a mixture) names its own.
+     */
+    default Optional<String> runDirectorySuffix(String format) {
+        return Optional.empty();
+    }
+
+    /** Whether a run without {@code --format} writes {@code format}. */
+    default boolean isDefault(String format) {
+        return false;
+    }
+
     ExportSession open(ExportContext context);
 }

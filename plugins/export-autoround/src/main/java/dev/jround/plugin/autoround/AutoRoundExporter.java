@@ -56,6 +56,12 @@ public final class AutoRoundExporter implements Exporter {
         return PackedRules.refusal(format, layer, awq ? Set.of(4) : Set.of(2, 3, 4, 8), awq);
     }
 
+    /** AutoRound's default {@code --format}. */
+    @Override
+    public boolean isDefault(String format) {
+        return AUTO_ROUND.equals(format);
+    }
+
     @Override
     public boolean acceptsQuantizedLmHead(String format) {
         return true;

@@ -46,6 +46,12 @@ public final class GgufExporter implements Exporter {
         return Optional.empty();
     }
 
+    /** AutoRound names a GGUF run {@code <model>-gguf}: the file holds a per-tensor mixture, not one scheme. */
+    @Override
+    public Optional<String> runDirectorySuffix(String format) {
+        return Optional.of("gguf");
+    }
+
     @Override
     public ExportSession open(ExportContext context) {
         GgufMix mix = GgufMix.fromFormat(context.format()).orElseThrow(() -> new dev.jround.spi.InvalidInputException(

@@ -2,13 +2,17 @@ package dev.jround.plugin.gguf;
 
 import dev.jround.spi.PluginDescriptor;
 import dev.jround.spi.PluginKind;
+import dev.jround.spi.InvalidInputException;
+import dev.jround.spi.quant.PresetTraits;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.SchemePreset;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The reference's GGUF presets (algorithm spec section 7): the weight settings of each mixture's base type. The
@@ -52,5 +56,33 @@ public final class GgufSchemePresets implements SchemePreset {
     @Override
     public Map<String, QuantScheme> presets() {
         return PRESETS;
+    }
+
+    /**
+     * Each preset is selected by its format ({@code gguf:q4_k_m} is GGUF:Q4_K_M), takes no overrides (the mixture
+     * decides every tensor), and a k-quant always collects an imatrix (its scale/min search is importance-weighted).
+     */
+    @Override
+    public PresetTraits traits(String preset) {
+        if (!PRESETS.containsKey(preset)) {
+            return PresetTraits.NONE;
+        }
+        return PresetTraits.builder().family("GGUF").fixed(true).format(preset.toLowerCase(Locale.ROOT))
+                .importanceMatrix(preset.contains("_K") ? PresetTraits.ImportanceMatrix.ALWAYS
+                        : PresetTraits.ImportanceMatrix.BY_SCHEME)
+                .build();
+    }
+
+    /** AutoRound's double-quant data types ({@code int_asym_dq}, {@code int_sym_dq}) select the k-quant of their bits. */
+    @Override
+    public Optional<String> presetForDataType(String dataType, Integer bits) {
+        if (dataType == null || !dataType.endsWith("_dq")) {
+            return Optional.empty();
+        }
+        if (bits == null) {
+            throw new InvalidInputException("--data_type " + dataType + " needs --bits",
+                    "give --bits 2..6 with a *_dq data type, or pick a GGUF preset with --scheme");
+        }
+        return Optional.of(bits == 6 ? "GGUF:Q6_K" : "GGUF:Q" + bits + "_K_S");
     }
 }

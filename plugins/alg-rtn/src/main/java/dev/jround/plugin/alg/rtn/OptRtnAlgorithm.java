@@ -4,7 +4,10 @@ import dev.jround.spi.PluginDescriptor;
 import dev.jround.spi.PluginKind;
 import dev.jround.spi.quant.BlockJob;
 import dev.jround.spi.quant.BlockResult;
+import dev.jround.spi.quant.AlgorithmRole;
 import dev.jround.spi.quant.QuantAlgorithm;
+
+import java.util.Set;
 
 /**
  * Optimized RTN ({@code --iters 0}): an importance-weighted scale search per group, the importance being the mean
@@ -27,6 +30,17 @@ public final class OptRtnAlgorithm implements QuantAlgorithm {
     @Override
     public boolean needsCalibration() {
         return true;
+    }
+
+    @Override
+    public boolean collectsImportanceMatrix() {
+        return true;
+    }
+
+    /** Not named by --algorithm: {@code rtn} with opt-RTN on reaches it through the routing. */
+    @Override
+    public Set<AlgorithmRole> roles() {
+        return Set.of(AlgorithmRole.OPTIMIZED_RTN);
     }
 
     @Override

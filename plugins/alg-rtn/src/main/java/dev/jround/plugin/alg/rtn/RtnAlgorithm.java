@@ -4,7 +4,11 @@ import dev.jround.spi.PluginDescriptor;
 import dev.jround.spi.PluginKind;
 import dev.jround.spi.quant.BlockJob;
 import dev.jround.spi.quant.BlockResult;
+import dev.jround.spi.quant.AlgorithmRole;
 import dev.jround.spi.quant.QuantAlgorithm;
+
+import java.util.List;
+import java.util.Set;
 
 /** Plain round-to-nearest with min/max scales; needs no calibration data ({@code --iters 0 --disable_opt_rtn}). */
 public final class RtnAlgorithm implements QuantAlgorithm {
@@ -23,6 +27,16 @@ public final class RtnAlgorithm implements QuantAlgorithm {
     @Override
     public boolean needsCalibration() {
         return false;
+    }
+
+    @Override
+    public Set<AlgorithmRole> roles() {
+        return Set.of(AlgorithmRole.RTN);
+    }
+
+    @Override
+    public List<String> aliases() {
+        return List.of("rtn");
     }
 
     @Override

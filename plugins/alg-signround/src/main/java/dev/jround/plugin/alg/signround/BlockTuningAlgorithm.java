@@ -4,8 +4,12 @@ import dev.jround.spi.PluginDescriptor;
 import dev.jround.spi.PluginKind;
 import dev.jround.spi.quant.BlockJob;
 import dev.jround.spi.quant.BlockResult;
+import dev.jround.spi.quant.AlgorithmRole;
 import dev.jround.spi.quant.QuantAlgorithm;
 import dev.jround.spi.quant.TuningOptions;
+
+import java.util.List;
+import java.util.Set;
 
 /**
  * What SignRound and AdamRound share: both tune rounding offsets and min/max scales of a block against its
@@ -16,11 +20,13 @@ abstract class BlockTuningAlgorithm implements QuantAlgorithm {
     private final String name;
     private final String description;
     private final boolean adam;
+    private final List<String> aliases;
 
-    BlockTuningAlgorithm(String name, String description, boolean adam) {
+    BlockTuningAlgorithm(String name, String description, boolean adam, List<String> aliases) {
         this.name = name;
         this.description = description;
         this.adam = adam;
+        this.aliases = aliases;
     }
 
     @Override
@@ -36,6 +42,16 @@ abstract class BlockTuningAlgorithm implements QuantAlgorithm {
     @Override
     public boolean needsCalibration() {
         return true;
+    }
+
+    @Override
+    public Set<AlgorithmRole> roles() {
+        return Set.of(adam ? AlgorithmRole.ADAM_TUNING : AlgorithmRole.TUNING);
+    }
+
+    @Override
+    public List<String> aliases() {
+        return aliases;
     }
 
     @Override

@@ -4,6 +4,7 @@ package dev.jround.plugin.alg.signround;
 public final class SignRoundAlgorithm extends BlockTuningAlgorithm {
 
     public SignRoundAlgorithm() {
-        super("signround", "SignRound: signed-gradient tuning of rounding and clipping against block outputs", false);
+        super("signround", "SignRound: signed-gradient tuning of rounding and clipping against block outputs", false,
+                java.util.List.of("auto_round", "autoround", "signround", "sign_round"));
     }
 }

@@ -2,6 +2,7 @@ package dev.jround.plugin.dtype.integer;
 
 import dev.jround.spi.PluginDescriptor;
 import dev.jround.spi.PluginKind;
+import dev.jround.spi.quant.PresetTraits;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.SchemePreset;
 
@@ -40,5 +41,15 @@ public final class IntSchemePresets implements SchemePreset {
     @Override
     public Map<String, QuantScheme> presets() {
         return PRESETS;
+    }
+
+    /** AutoRound collects an imatrix for every symmetric {@code W*} preset (opt-RTN); W4A16 is its default scheme. */
+    @Override
+    public PresetTraits traits(String preset) {
+        if (!preset.startsWith("W")) {
+            return PresetTraits.NONE;
+        }
+        return PresetTraits.builder().importanceMatrix(PresetTraits.ImportanceMatrix.WHEN_SYMMETRIC)
+                .isDefault(preset.equals("W4A16")).build();
     }
 }
