@@ -17,7 +17,7 @@ public record AlgorithmChoice(String algorithm, boolean needsData, boolean disab
 
     public static AlgorithmChoice resolve(QuantizeRequest r, QuantScheme scheme, String presetName, boolean ggufKQuant) {
         int iters = r.effectiveIters();
-        String alg = r.algorithm == null ? null : r.algorithm.toLowerCase(Locale.ROOT).trim();
+        String alg = r.algorithm() == null ? null : r.algorithm().toLowerCase(Locale.ROOT).trim();
         if (alg != null && !alg.isEmpty()) {
             for (String a : alg.split(",")) {
                 String n = a.trim();
@@ -32,7 +32,7 @@ public record AlgorithmChoice(String algorithm, boolean needsData, boolean disab
             }
         }
         if (iters > 0) {
-            return new AlgorithmChoice(r.enableAdam ? "adam" : "signround", true, false);
+            return new AlgorithmChoice(r.enableAdam() ? "adam" : "signround", true, false);
         }
         Boolean disable = r.effectiveDisableOptRtn();
         if (disable == null) {

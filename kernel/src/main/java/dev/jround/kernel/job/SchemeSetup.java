@@ -38,18 +38,18 @@ public record SchemeSetup(QuantScheme scheme, String presetName, boolean ggufKQu
             p.presets().forEach((k, v) -> presets.put(k.toUpperCase(Locale.ROOT), v));
         }
         // A GGUF format names its own preset (GGUF:Q4_K_M); the format wins over --scheme, as in AutoRound.
-        String presetName = r.scheme;
-        for (String f : r.formats) {
+        String presetName = r.scheme();
+        for (String f : r.formats()) {
             String key = f.toUpperCase(Locale.ROOT);
             if (key.startsWith("GGUF:") && presets.containsKey(key)) {
                 presetName = key;
             }
         }
         ResolvedScheme base = SchemeResolver.resolve(presetName,
-                new SchemeOverrides(r.bits, r.groupSize, r.sym, r.dataType, r.scaleDtype, null), presets);
+                new SchemeOverrides(r.bits(), r.groupSize(), r.sym(), r.dataType(), r.scaleDtype(), null), presets);
         base.warnings().forEach(progress::message);
-        LayerConfigResolver.Resolution res = LayerConfigResolver.resolve(lm, base, r.layerConfig, r.ignoreLayers,
-                r.quantLmHead, presets, r.toQuantBlockNames);
+        LayerConfigResolver.Resolution res = LayerConfigResolver.resolve(lm, base, r.layerConfig(), r.ignoreLayers(),
+                r.quantLmHead(), presets, r.toQuantBlockNames());
         res.warnings().forEach(progress::message);
         // The group prefix stays model.layers under --to_quant_block_names: the unselected blocks' layers reach
         // the exporters as full-precision specs (extra_config bits 16), which every loader reads (docs/algorithms.md).
