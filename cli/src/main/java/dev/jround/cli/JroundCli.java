@@ -5,6 +5,8 @@ import dev.jround.kernel.registry.ServiceLoaderRegistry;
 import dev.jround.spi.JroundException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.PrintWriter;
 
@@ -69,9 +71,20 @@ public final class JroundCli implements Runnable {
         for (Class<?> c : SUBCOMMANDS) {
             cl.addSubcommand(c);
         }
+        // 'jround help quantize', as AutoRound's 'auto_round help quantize'
+        cl.addSubcommand("help", new CommandLine.HelpCommand());
+        // -h/--help on every sub-command, also on ones added later without declaring it
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            CommandSpec spec = sub.getCommandSpec();
+            if (spec.options().stream().noneMatch(OptionSpec::usageHelp)) {
+                spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help.").build());
+            }
+        }
         cl.setOut(out);
         cl.setErr(err);
         cl.setAbbreviatedOptionsAllowed(true);
+        // argparse semantics: a repeated flag overrides the earlier one (picocli refuses it by default)
+        cl.setOverwrittenOptionsAllowed(true);
         cl.setParameterExceptionHandler((ex, a) -> {
             ex.getCommandLine().getErr().println("error: " + ex.getMessage().lines().findFirst().orElse(""));
             ex.getCommandLine().getErr().println("hint: see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
