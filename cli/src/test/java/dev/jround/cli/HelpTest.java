@@ -1,5 +1,6 @@
 package dev.jround.cli;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -46,5 +47,20 @@ class HelpTest {
         assertTrue(usage.lines().anyMatch(l -> l.startsWith("Usage: jround" + (sub.isEmpty() ? "" : " " + sub))), usage);
         assertTrue(usage.contains("-h, --help"), usage);
         assertEquals("", err.toString());
+    }
+
+    /** The auto-round-best/-light/-rtn/-opt-rtn/-eval launchers run one sub-command as the whole program. */
+    @Test
+    void singlePurposeLaunchersAnswerHelpWithTheirCommandsFlags() {
+        StringWriter out = new StringWriter();
+        assertEquals(0, JroundCli.executeOnly("quantize", new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), "--help"));
+        assertTrue(out.toString().startsWith("Usage: jround-quantize [-h]") && out.toString().contains("--iters"), out.toString());
+        out = new StringWriter();
+        assertEquals(0, JroundCli.executeOnly("eval", new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), "-h"));
+        assertTrue(out.toString().contains("[MODEL]") && out.toString().contains("--reference"), out.toString());
+        StringWriter err = new StringWriter();
+        assertEquals(2, JroundCli.executeOnly("eval", new PrintWriter(new StringWriter(), true), new PrintWriter(err, true),
+                "--data", "x.txt"));
+        assertTrue(err.toString().startsWith("error: no model given"), err.toString());
     }
 }
