@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
@@ -26,7 +27,10 @@ public final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"--model", "--model_name", "--model_name_or_path"}, required = true,
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "Model to evaluate (wins over --model), as AutoRound's eval takes it.")
+    String positionalModel;
+
+    @Option(names = {"--model", "--model_name", "--model_name_or_path"},
             description = "Model to evaluate: directory, quantized checkpoint or .gguf file.")
     String model;
 
@@ -56,6 +60,10 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        String model = positionalModel != null ? positionalModel : this.model;
+        if (model == null || model.isBlank()) {
+            throw new InvalidInputException("no model given", "pass the model to evaluate: MODEL or --model PATH");
+        }
         if (limit < 0) {
             throw new InvalidInputException("--limit " + limit + " is negative", "use 0 (all) or a positive count");
         }

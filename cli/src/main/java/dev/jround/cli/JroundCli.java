@@ -5,6 +5,8 @@ import dev.jround.kernel.registry.ServiceLoaderRegistry;
 import dev.jround.spi.JroundException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.PrintWriter;
 
@@ -58,8 +60,31 @@ public final class JroundCli implements Runnable {
     }
 
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        String only = System.getProperty("jround.command", "");
+        if (!only.isBlank()) {
+            return executeOnly(only, out, err, args);
+        }
         CommandLine cl = commandLine(out, err);
         return cl.execute(QuantizeCommand.route(args, cl.getSubcommands().keySet()));
+    }
+
+    /**
+     * One sub-command as a program of its own, named by {@code jround.program}: AutoRound's single-purpose entry
+     * points (auto-round-best, -light, -rtn, -opt-rtn, -eval; set by the launchers through {@code -Djround.command})
+     * take only that command's flags, without sub-command routing.
+     */
+    static int executeOnly(String command, PrintWriter out, PrintWriter err, String... args) {
+        for (Class<?> c : SUBCOMMANDS) {
+            Command a = c.getAnnotation(Command.class);
+            if (a != null && a.name().equals(command)) {
+                CommandLine cl = new CommandLine(c);
+                cl.setCommandName(System.getProperty("jround.program", "jround-" + command));
+                addHelpOption(cl);
+                return configure(cl, out, err).execute(args);
+            }
+        }
+        err.println("error: unknown command '" + command + "' in -Djround.command");
+        return 2;
     }
 
     static CommandLine commandLine(PrintWriter out, PrintWriter err) {
@@ -69,9 +94,27 @@ public final class JroundCli implements Runnable {
         for (Class<?> c : SUBCOMMANDS) {
             cl.addSubcommand(c);
         }
+        // 'jround help quantize', as AutoRound's 'auto_round help quantize'
+        cl.addSubcommand("help", new CommandLine.HelpCommand());
+        cl.getSubcommands().values().forEach(JroundCli::addHelpOption);
+        return configure(cl, out, err);
+    }
+
+    /** -h/--help on a sub-command that does not declare it (only quantize does), so every one answers it. */
+    private static void addHelpOption(CommandLine cl) {
+        CommandSpec spec = cl.getCommandSpec();
+        if (spec.options().stream().noneMatch(OptionSpec::usageHelp)) {
+            spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help.").build());
+        }
+    }
+
+    /** Output, parsing rules and error handling; applies to the sub-commands already added. */
+    private static CommandLine configure(CommandLine cl, PrintWriter out, PrintWriter err) {
         cl.setOut(out);
         cl.setErr(err);
         cl.setAbbreviatedOptionsAllowed(true);
+        // argparse semantics: a repeated flag overrides the earlier one (picocli refuses it by default)
+        cl.setOverwrittenOptionsAllowed(true);
         cl.setParameterExceptionHandler((ex, a) -> {
             ex.getCommandLine().getErr().println("error: " + ex.getMessage().lines().findFirst().orElse(""));
             ex.getCommandLine().getErr().println("hint: see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");

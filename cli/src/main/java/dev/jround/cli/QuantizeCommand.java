@@ -2,8 +2,6 @@ package dev.jround.cli;
 
 import dev.jround.kernel.job.QuantizationJob;
 import dev.jround.kernel.job.QuantizeRequest;
-import dev.jround.kernel.job.Recipe;
-import dev.jround.spi.InvalidInputException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -184,125 +182,63 @@ public final class QuantizeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Maps the flags to builder calls only: every check lives in {@link QuantizeRequest.Builder#build()}, shared with the Java API. */
     QuantizeRequest toRequest() {
-        QuantizeRequest r = new QuantizeRequest();
-        r.model = positionalModel != null ? positionalModel : model;
-        if (r.model == null) {
-            throw new InvalidInputException("no model given", "pass a local model directory or a Hugging Face repo id: --model PATH_OR_ID");
-        }
-        if (r.model.length() > 1 && r.model.endsWith("/")) {
-            r.model = r.model.substring(0, r.model.length() - 1);
-        }
-        r.recipe = Recipe.parse(recipe != null ? recipe : System.getProperty("jround.recipe"));
-        if (scheme != null) {
-            r.scheme = scheme;
-        }
-        r.bits = bits;
-        r.groupSize = groupSize;
-        if (asym && symFlag) {
-            throw new InvalidInputException("--asym and --sym contradict each other", "give one of them");
-        }
-        r.sym = asym ? Boolean.FALSE : symFlag ? Boolean.TRUE : null;
-        r.dataType = dataType;
-        r.scaleDtype = scaleDtype;
-        if (actBits != null && actBits != 16) {
-            throw new InvalidInputException("--act_bits " + actBits + " is not supported: jround quantizes weights only (16 = unquantized activations)",
-                    "use --act_bits 16 or leave it out");
-        }
-        if (ignoreLayers != null) {
-            r.ignoreLayers = ignoreLayers;
-        }
-        r.quantLmHead = quantLmHead;
+        QuantizeRequest.Builder b = QuantizeRequest.builder()
+                .model(positionalModel != null ? positionalModel : model)
+                .recipe(recipe != null ? recipe : System.getProperty("jround.recipe"))
+                .scheme(scheme)
+                .bits(bits)
+                .groupSize(groupSize)
+                .sym(symFlag ? Boolean.TRUE : null)
+                .asym(asym)
+                .dataType(dataType)
+                .scaleDtype(scaleDtype)
+                .actBits(actBits)
+                .ignoreLayers(ignoreLayers)
+                .quantLmHead(quantLmHead)
+                .toQuantBlockNames(toQuantBlockNames)
+                .dataset(dataset)
+                .nsamples(nsamples)
+                .seqlen(seqlen)
+                .batchSize(batchSize)
+                .iters(iters)
+                .lr(lr)
+                .minmaxLr(minmaxLr)
+                .enableMinmaxTuning(enableMinmaxTuning && !disableMinmaxTuning)
+                .notUseBestMse(notUseBestMse)
+                .enableQuantedInput(enableQuantedInput && !disableQuantedInput)
+                .enableAdam(enableAdam)
+                .disableOptRtn(disableOptRtn ? Boolean.TRUE : null)
+                .enableOptRtn(enableOptRtn)
+                .algorithm(algorithm)
+                .formats(format)
+                .device(device)
+                .modelDtype(modelDtype)
+                .lowGpuMemUsage(lowGpuMemUsage)
+                .printConfig(printConfig)
+                .maxShardBytes(maxShardSize)
+                .enableTorchCompile(enableTorchCompile)
+                .disableTorchCompile(disableTorchCompile)
+                .disableTrustRemoteCode(disableTrustRemoteCode)
+                .lowCpuMemUsage(lowCpuMemUsage)
+                .disableLowCpuMemUsage(disableLowCpuMemUsage);
         if (layerConfig != null) {
-            r.layerConfig = dev.jround.kernel.config.LayerConfigParser.parse(layerConfig);
+            b.layerConfig(layerConfig);
         }
-        r.toQuantBlockNames = toQuantBlockNames;
-        r.dataset = dataset;
-        r.nsamples = positive("--nsamples", nsamples);
-        r.seqlen = positive("--seqlen", seqlen);
-        r.batchSize = positive("--batch_size", batchSize);
         if (seed != null) {
-            r.seed = seed;
+            b.seed(seed);
         }
-        r.iters = iters;
-        r.lr = lr;
-        r.minmaxLr = minmaxLr;
         if (momentum != null) {
-            r.momentum = momentum;
+            b.momentum(momentum);
         }
         if (gradientAccumulateSteps != null) {
-            r.gradientAccumulateSteps = positive("--gradient_accumulate_steps", gradientAccumulateSteps);
-        }
-        r.enableMinmaxTuning = enableMinmaxTuning && !disableMinmaxTuning;
-        r.notUseBestMse = notUseBestMse;
-        r.enableQuantedInput = enableQuantedInput && !disableQuantedInput;
-        r.enableAdam = enableAdam;
-        if (disableOptRtn && enableOptRtn) {
-            throw new InvalidInputException("--disable_opt_rtn and --enable_opt_rtn are mutually exclusive", "give one of them");
-        }
-        r.disableOptRtn = disableOptRtn ? Boolean.TRUE : enableOptRtn ? Boolean.FALSE : null;
-        r.algorithm = algorithm;
-        if (format != null) {
-            List<String> fs = new ArrayList<>();
-            for (String f : format.toLowerCase().replace(" ", "").split(",")) {
-                if (!f.isEmpty() && !fs.contains(f)) {
-                    fs.add(f);
-                }
-            }
-            if (fs.isEmpty()) {
-                throw new InvalidInputException("--format is empty", "run 'jround list format' for the valid formats");
-            }
-            r.formats = fs;
+            b.gradientAccumulateSteps(gradientAccumulateSteps);
         }
         if (outputDir != null) {
-            r.outputDir = outputDir;
+            b.outputDir(outputDir);
         }
-        if (device != null) {
-            r.device = device;
-        }
-        r.modelDtype = modelDtype;
-        r.lowGpuMemUsage = lowGpuMemUsage;
-        r.printConfig = printConfig;
-        if (maxShardSize != null) {
-            if (maxShardSize <= 0) {
-                throw new InvalidInputException("--max_shard_size must be a positive number of bytes, got " + maxShardSize,
-                        "for example --max_shard_size 2147483648 (2 GiB), or leave it out for AutoRound's rule");
-            }
-            r.maxShardBytes = maxShardSize;
-        }
-        compatibilityNotices(r);
-        return r;
-    }
-
-    /** AutoRound flags that cannot change anything in jround: said once each instead of dropped silently. */
-    private void compatibilityNotices(QuantizeRequest r) {
-        if (enableTorchCompile && disableTorchCompile) {
-            throw new InvalidInputException("--enable_torch_compile and --disable_torch_compile are mutually exclusive", "give one of them");
-        }
-        String compile = enableTorchCompile ? "--enable_torch_compile" : disableTorchCompile ? "--disable_torch_compile" : null;
-        if (compile != null) {
-            r.notices.add(compile + " has no effect: jround runs eager libtorch operations and has no graph compiler "
-                    + "(the reference's compilation changes speed only, not results)");
-        }
-        if (disableTrustRemoteCode) {
-            r.notices.add("--disable_trust_remote_code has no effect: jround never runs model-repository code "
-                    + "(architectures are installed plugins)");
-        }
-        if (lowCpuMemUsage) {
-            r.notices.add("--low_cpu_mem_usage has no effect: the low-CPU-memory mode is always on "
-                    + "(weights are memory-mapped, finished layers streamed to the outputs)");
-        }
-        if (disableLowCpuMemUsage) {
-            r.notices.add("--disable_low_cpu_mem_usage has no effect: jround always memory-maps the weights and streams "
-                    + "finished layers to the outputs (turning that off would only use more memory)");
-        }
-    }
-
-    private static Integer positive(String flag, Integer v) {
-        if (v != null && v <= 0) {
-            throw new InvalidInputException(flag + " must be a positive integer, got " + v, "for example " + flag + " 128");
-        }
-        return v;
+        return b.build();
     }
 
     /** AutoRound's router: no sub-command but flags means quantize; {@code --list}/{@code --eval} anywhere route to those. */

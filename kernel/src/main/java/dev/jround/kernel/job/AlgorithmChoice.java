@@ -39,7 +39,7 @@ public record AlgorithmChoice(QuantAlgorithm plugin, AlgorithmRole role, boolean
     public static AlgorithmChoice resolve(QuantizeRequest r, QuantScheme scheme, PresetTraits preset,
                                           List<QuantAlgorithm> installed) {
         int iters = r.effectiveIters();
-        String alg = r.algorithm == null ? null : r.algorithm.toLowerCase(Locale.ROOT).trim();
+        String alg = r.algorithm() == null ? null : r.algorithm().toLowerCase(Locale.ROOT).trim();
         if (alg != null && !alg.isEmpty()) {
             boolean named = false;
             boolean tuning = false;
@@ -59,7 +59,7 @@ public record AlgorithmChoice(QuantAlgorithm plugin, AlgorithmRole role, boolean
             }
         }
         if (iters > 0) {
-            return choose(installed, r.enableAdam ? AlgorithmRole.ADAM_TUNING : AlgorithmRole.TUNING, false);
+            return choose(installed, r.enableAdam() ? AlgorithmRole.ADAM_TUNING : AlgorithmRole.TUNING, false);
         }
         Boolean disable = r.effectiveDisableOptRtn();
         if (disable == null) {

@@ -21,7 +21,7 @@ import java.util.List;
 record JobCalibration(List<long[]> samples, String description) {
 
     static JobCalibration prepare(PluginRegistry registry, QuantizeRequest r, LoadedModel model, ProgressListener progress) {
-        if (model.tokenizer() == null && (r.dataset == null || !r.dataset.startsWith("self"))) {
+        if (model.tokenizer() == null && (r.dataset() == null || !r.dataset().startsWith("self"))) {
             throw new InvalidInputException("model " + model.source() + " has no tokenizer a plugin can load",
                     "add tokenizer.json to the model directory, or calibrate with --dataset self:num=N");
         }
@@ -38,12 +38,12 @@ record JobCalibration(List<long[]> samples, String description) {
         try (NDManager manager = model.device().newManager()) {
             long bos = model.tokenizer() == null ? 1 : Math.max(0, model.tokenizer().bosTokenId());
             CalibrationContext ctx = CalibrationContext.builder(model.tokenizer())
-                    .seed(r.seed).seqlen(seqlen).nsamples(r.effectiveNsamples())
-                    .codeModel(dev.jround.kernel.calib.CodeModels.isCodeModel(r.model, model.config()))
+                    .seed(r.seed()).seqlen(seqlen).nsamples(r.effectiveNsamples())
+                    .codeModel(dev.jround.kernel.calib.CodeModels.isCodeModel(r.model(), model.config()))
                     .sampler(new ModelSampler(model.lm(), manager, bos, progress::message))
                     .log(progress::message)
                     .build();
-            set = new CalibrationPipeline(registry).prepare(r.dataset, ctx);
+            set = new CalibrationPipeline(registry).prepare(r.dataset(), ctx);
         }
         set.summary().lines().forEach(progress::message);
         if (set.size() == 0) {

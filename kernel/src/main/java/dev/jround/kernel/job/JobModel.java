@@ -24,12 +24,12 @@ final class JobModel {
 
     static LoadedModel open(PluginRegistry registry, QuantizeRequest r) {
         ModelSource source = ModelSource.fromEnvironment();
-        Path dir = source.resolve(r.model);
+        Path dir = source.resolve(r.model());
         if (Files.isRegularFile(dir.resolve("config.json")) && ModelConfig.read(dir).has("quantization_config")) {
             throw new InvalidInputException("model " + dir + " is already quantized (config.json has quantization_config)",
                     "quantize the full-precision model; 'jround eval' and 'jround generate' read quantized checkpoints");
         }
-        return new ModelLoader(registry, arg -> dir).load(r.model, computeType(r.modelDtype), deviceName(r.device));
+        return new ModelLoader(registry, arg -> dir).load(r.model(), computeType(r.modelDtype()), deviceName(r.device()));
     }
 
     /** AutoRound's {@code --device 0} / {@code auto} mean "the best device"; a name picks that backend. */

@@ -64,19 +64,19 @@ public final class QuantizationJob {
 
     public Result run(QuantizeRequest r) {
         long t0 = System.nanoTime();
-        r.validate();
-        if (r.formats == null) {
-            r.formats = new ArrayList<>(List.of(defaultFormat()));
+        if (r.formats() == null) {
+            // no --format: the format an exporter declares as the default (AutoRound's auto_round)
+            r = r.toBuilder().formats(List.of(defaultFormat())).build();
         }
         List<Exporter> exporters = new ArrayList<>();
-        for (String f : r.formats) {
+        for (String f : r.formats()) {
             exporters.add(exporterFor(f));
         }
-        r.notices.forEach(progress::message);
+        r.notices().forEach(progress::message);
         LoadedModel model = JobModel.open(registry, r);
         try (model) {
             CausalLM lm = model.lm();
-            if (r.lowGpuMemUsage) {
+            if (r.lowGpuMemUsage()) {
                 lowGpuMemUsage(model.device().deviceName());
             }
             SchemeSetup setup = SchemeSetup.resolve(registry, r, lm, model.config(), progress);
@@ -84,7 +84,7 @@ public final class QuantizationJob {
             // Refuse impossible combinations before any work (the exporter's own reasons).
             for (int i = 0; i < exporters.size(); i++) {
                 Exporter ex = exporters.get(i);
-                String fmt = r.formats.get(i);
+                String fmt = r.formats().get(i);
                 for (LayerSpec s : specs) {
                     var why = ex.refusal(fmt, s);
                     if (why.isPresent()) {
@@ -101,7 +101,7 @@ public final class QuantizationJob {
             }
             // NaN or Inf weights would be written as NaN/Inf scales: refuse them before calibration starts.
             dev.jround.kernel.model.CheckpointAudit.finite(model.weights());
-            if (r.printConfig) {
+            if (r.printConfig()) {
                 progress.message(setup.table());
             }
             AlgorithmChoice choice = AlgorithmChoice.resolve(r, setup.scheme(), setup.presetTraits(),
@@ -113,13 +113,13 @@ public final class QuantizationJob {
                     dataTypes.apply(s.scheme());
                 }
             }
-            TuningOptions options = new TuningOptions(r.effectiveIters(), r.effectiveLr(), r.minmaxLr,
-                    r.effectiveBatchSize(), r.gradientAccumulateSteps, r.enableMinmaxTuning, r.notUseBestMse,
-                    r.dynamicMaxGap, r.momentum, r.enableQuantedInput, choice.disableOptRtn(), r.seed);
+            TuningOptions options = new TuningOptions(r.effectiveIters(), r.effectiveLr(), r.minmaxLr(),
+                    r.effectiveBatchSize(), r.gradientAccumulateSteps(), r.enableMinmaxTuning(), r.notUseBestMse(),
+                    r.dynamicMaxGap(), r.momentum(), r.enableQuantedInput(), choice.disableOptRtn(), r.seed());
 
             // Claim the output before any work: refuses overlaps with the inputs and outputs jround did not
             // write, and recovers a replacement a killed run left half done.
-            Path runDir = OutputLayout.runDirectory(Path.of(r.outputDir), r.model, setup.scheme(), runDirectorySuffix(exporters, r.formats));
+            Path runDir = OutputLayout.runDirectory(Path.of(r.outputDir()), r.model(), setup.scheme(), runDirectorySuffix(exporters, r.formats()));
             OutputTarget target = OutputTarget.claim(runDir, inputs(r, model), true, "quantize", progress::message);
 
             // Calibration data, only when the algorithm needs it.
@@ -139,7 +139,7 @@ public final class QuantizationJob {
             try {
                 Map<String, Object> runOptions = runOptions(r, choice, datasetUsed, samples.size(), setup.scheme());
                 for (int i = 0; i < exporters.size(); i++) {
-                    String fmt = r.formats.get(i);
+                    String fmt = r.formats().get(i);
                     Path dir = OutputLayout.formatDirectory(partial, fmt, exporters.size());
                     Files.createDirectories(dir);
                     outputs.add(OutputLayout.formatDirectory(runDir, fmt, exporters.size()));
@@ -215,8 +215,8 @@ public final class QuantizationJob {
     private static List<Path> inputs(QuantizeRequest r, LoadedModel model) {
         List<Path> in = new ArrayList<>();
         in.add(model.source());
-        if (r.dataset != null) {
-            for (String entry : r.dataset.split(",")) {
+        if (r.dataset() != null) {
+            for (String entry : r.dataset().split(",")) {
                 String name = entry.split(":", 2)[0].trim();
                 try {
                     if (!name.isEmpty() && Files.exists(Path.of(name))) {
@@ -288,8 +288,8 @@ public final class QuantizationJob {
     }
 
     private static long shardLimit(QuantizeRequest r, LoadedModel model) {
-        if (r.maxShardBytes > 0) {
-            return r.maxShardBytes;
+        if (r.maxShardBytes() > 0) {
+            return r.maxShardBytes();
         }
         // AutoRound's immediate-saving rule: clamp(floor((P*8/1e9/8 + 9) / 10), 1, 5) GiB.
         long params = 0;
@@ -319,28 +319,28 @@ public final class QuantizationJob {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("iters", r.effectiveIters());
         m.put("lr", r.effectiveLr());
-        m.put("minmax_lr", r.minmaxLr);
+        m.put("minmax_lr", r.minmaxLr());
         m.put("nsamples", r.effectiveNsamples());
         m.put("samples_used", samples);
         m.put("seqlen", r.effectiveSeqlen());
         m.put("batch_size", r.effectiveBatchSize());
-        m.put("gradient_accumulate_steps", r.gradientAccumulateSteps);
-        m.put("enable_minmax_tuning", r.enableMinmaxTuning);
-        m.put("enable_quanted_input", r.enableQuantedInput);
-        m.put("seed", r.seed);
+        m.put("gradient_accumulate_steps", r.gradientAccumulateSteps());
+        m.put("enable_minmax_tuning", r.enableMinmaxTuning());
+        m.put("enable_quanted_input", r.enableQuantedInput());
+        m.put("seed", r.seed());
         // jround computes in float32 (bf16 is emulated on request), i.e. without mixed precision
         m.put("amp", false);
         m.put("dataset", dataset);
         m.put("algorithm", c.algorithm());
         m.put("disable_opt_rtn", c.disableOptRtn());
-        m.put("recipe", r.recipe.name().toLowerCase(Locale.ROOT));
-        m.put("quant_lm_head", r.quantLmHead);
+        m.put("recipe", r.recipe().name().toLowerCase(Locale.ROOT));
+        m.put("quant_lm_head", r.quantLmHead());
         // HfExportSession.putTuning writes these only when they differ from AutoRound's defaults; put only when
         // given so that runs without the flags keep their exact metadata
-        if (r.lowGpuMemUsage) {
+        if (r.lowGpuMemUsage()) {
             m.put("low_gpu_mem_usage", true);
         }
-        if (r.scaleDtype != null) {
+        if (r.scaleDtype() != null) {
             m.put("scale_dtype", scheme.scaleDtype());
         }
         m.put("autoround_version", "jround-0.1.0");

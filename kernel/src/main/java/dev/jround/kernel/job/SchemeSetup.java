@@ -35,18 +35,18 @@ public record SchemeSetup(QuantScheme scheme, String presetName, PresetTraits pr
                                ProgressListener progress) {
         PresetCatalog presets = PresetCatalog.of(registry.all(SchemePreset.class));
         // A format a preset declares as its own selects that preset; the format wins over --scheme, as in AutoRound.
-        String presetName = r.scheme;
-        for (String f : r.formats) {
+        String presetName = r.scheme();
+        for (String f : r.formats()) {
             Optional<String> own = presets.presetForFormat(f);
             if (own.isPresent()) {
                 presetName = own.get();
             }
         }
         ResolvedScheme base = SchemeResolver.resolve(presetName,
-                new SchemeOverrides(r.bits, r.groupSize, r.sym, r.dataType, r.scaleDtype, null), presets);
+                new SchemeOverrides(r.bits(), r.groupSize(), r.sym(), r.dataType(), r.scaleDtype(), null), presets);
         base.warnings().forEach(progress::message);
-        LayerConfigResolver.Resolution res = LayerConfigResolver.resolve(lm, base, r.layerConfig, r.ignoreLayers,
-                r.quantLmHead, presets.schemes(), r.toQuantBlockNames);
+        LayerConfigResolver.Resolution res = LayerConfigResolver.resolve(lm, base, r.layerConfig(), r.ignoreLayers(),
+                r.quantLmHead(), presets.schemes(), r.toQuantBlockNames());
         res.warnings().forEach(progress::message);
         // The group prefix stays model.layers under --to_quant_block_names: the unselected blocks' layers reach
         // the exporters as full-precision specs (extra_config bits 16), which every loader reads (docs/algorithms.md).

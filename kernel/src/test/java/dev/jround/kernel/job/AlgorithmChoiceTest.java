@@ -70,14 +70,17 @@ class AlgorithmChoiceTest {
         return AlgorithmChoice.resolve(r, s, t, INSTALLED);
     }
 
+    static QuantizeRequest.Builder req() {
+        return QuantizeRequest.builder().model("m");
+    }
+
     @Test
     void followsAutoRoundsRouting() {
-        QuantizeRequest r = new QuantizeRequest();
+        QuantizeRequest r = req().build();
         assertEquals("t1", route(r, W4, PresetTraits.NONE).algorithm());
-        r.enableAdam = true;
+        r = req().enableAdam(true).build();
         assertEquals("a1", route(r, W4, PresetTraits.NONE).algorithm());
-        r = new QuantizeRequest();
-        r.iters = 0;
+        r = req().iters(0).build();
         AlgorithmChoice c = route(r, W4, PresetTraits.NONE);
         assertEquals("o1", c.algorithm());
         assertTrue(c.needsData());
@@ -85,7 +88,7 @@ class AlgorithmChoiceTest {
         c = route(r, W8, SYMMETRIC);
         assertEquals("r1", c.algorithm());
         assertTrue(c.disableOptRtn());
-        r.disableOptRtn = false;
+        r = req().iters(0).disableOptRtn(false).build();
         assertEquals("o1", route(r, W8, SYMMETRIC).algorithm());
         assertEquals("r1", route(r, W8, PresetTraits.NONE).algorithm());
         // asymmetric: no imatrix unless the preset always wants one
@@ -97,12 +100,10 @@ class AlgorithmChoiceTest {
 
     @Test
     void algorithmFlagTakesDeclaredAliases() {
-        QuantizeRequest r = new QuantizeRequest();
-        r.algorithm = "PLAIN";
-        assertEquals("o1", route(r, W4, PresetTraits.NONE).algorithm(), "naming only non-tuning plugins means iters 0");
-        r.algorithm = "plain,tune";
-        assertEquals("t1", route(r, W4, PresetTraits.NONE).algorithm());
-        r.algorithm = "o1";
+        assertEquals("o1", route(req().algorithm("PLAIN").build(), W4, PresetTraits.NONE).algorithm(),
+                "naming only non-tuning plugins means iters 0");
+        assertEquals("t1", route(req().algorithm("plain,tune").build(), W4, PresetTraits.NONE).algorithm());
+        QuantizeRequest r = req().algorithm("o1").build();
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> route(r, W4, PresetTraits.NONE));
         assertEquals("--algorithm o1 is not available in jround", e.getMessage());
         assertEquals("valid algorithms: plain (r1), tune (t1)", e.hint());
@@ -110,7 +111,7 @@ class AlgorithmChoiceTest {
 
     @Test
     void aMissingRoleIsRefused() {
-        QuantizeRequest r = new QuantizeRequest();
+        QuantizeRequest r = req().build();
         assertThrows(UnsupportedFeatureException.class,
                 () -> AlgorithmChoice.resolve(r, W4, PresetTraits.NONE, List.of(INSTALLED.get(2))));
     }
