@@ -67,6 +67,16 @@ public final class BlockPipeline {
      */
     public List<BlockStat> run(NDManager root, List<LayerSpec> specs, List<long[]> samples, long padTokenId,
                                java.util.function.Consumer<QuantizedLayer> sink) {
+        return run(root, specs, samples, padTokenId, sink, block -> { });
+    }
+
+    /**
+     * As {@link #run(NDManager, List, List, long, java.util.function.Consumer)}, and calls {@code blockFinished}
+     * with each block's index once its last layer went to {@code sink} (every block, in order, also those with
+     * nothing to quantize).
+     */
+    public List<BlockStat> run(NDManager root, List<LayerSpec> specs, List<long[]> samples, long padTokenId,
+                               java.util.function.Consumer<QuantizedLayer> sink, java.util.function.IntConsumer blockFinished) {
         Map<String, LayerSpec> byName = new HashMap<>();
         specs.forEach(s -> byName.put(s.name(), s));
         boolean calibrated = algorithm.needsCalibration() && !samples.isEmpty();
@@ -115,6 +125,7 @@ public final class BlockPipeline {
                     float[] imp = imatrix.get(q.name());
                     sink.accept(imp == null ? q : withExtra(q, "imatrix", imp));
                 }
+                blockFinished.accept(b);
                 List<NDArray> newXQ = null;
                 if (calibrated && algorithm.usesQuantizedInputs(options) && b + 1 < model.numBlocks()) {
                     Map<String, NDArray> qWeights = new HashMap<>();

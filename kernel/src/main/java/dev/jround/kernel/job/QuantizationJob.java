@@ -12,6 +12,7 @@ import dev.jround.spi.export.ExportSession;
 import dev.jround.spi.export.Exporter;
 import dev.jround.spi.model.CausalLM;
 import dev.jround.spi.model.LinearInfo;
+import dev.jround.spi.model.TensorLayout;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.LinearWeightSource;
 import dev.jround.spi.quant.ProgressListener;
@@ -81,10 +82,18 @@ public final class QuantizationJob {
             }
             SchemeSetup setup = SchemeSetup.resolve(registry, r, lm, model.config(), progress);
             List<LayerSpec> specs = setup.layers();
+            // the architecture's tensor roles and facts, for exporters that map roles (GGUF)
+            TensorLayout layout = new dev.jround.kernel.model.ModelLoader(registry).architectureFor(model.config())
+                    .tensorLayout(model.config()).orElse(null);
             // Refuse impossible combinations before any work (the exporter's own reasons).
             for (int i = 0; i < exporters.size(); i++) {
                 Exporter ex = exporters.get(i);
                 String fmt = r.formats().get(i);
+                var modelWhy = ex.modelRefusal(fmt, layout);
+                if (modelWhy.isPresent()) {
+                    throw new UnsupportedFeatureException("format " + fmt + " cannot store " + r.model()
+                            + ": " + modelWhy.get(), "run 'jround list format', or choose another --format");
+                }
                 for (LayerSpec s : specs) {
                     var why = ex.refusal(fmt, s);
                     if (why.isPresent()) {
@@ -144,7 +153,7 @@ public final class QuantizationJob {
                     Files.createDirectories(dir);
                     outputs.add(OutputLayout.formatDirectory(runDir, fmt, exporters.size()));
                     sessions.add(exporters.get(i).open(new ExportContext(fmt, dir, model.config(), model.source(),
-                            model.weights(), specs, setup.blockPrefixes(), runOptions, shardLimit(r, model))));
+                            model.weights(), specs, setup.blockPrefixes(), runOptions, shardLimit(r, model), layout)));
                 }
                 Set<String> written = new HashSet<>();
                 int[] quantizedCount = {0};
@@ -162,7 +171,11 @@ public final class QuantizationJob {
                 try (NDManager root = model.device().newManager()) {
                     BlockPipeline pipeline = new BlockPipeline(lm, algorithm, dataTypes, options, progress,
                             algorithm.collectsImportanceMatrix());
-                    stats = pipeline.run(root, specs, samples, JobModel.padTokenId(model), sink);
+                    stats = pipeline.run(root, specs, samples, JobModel.padTokenId(model), sink, block -> {
+                        for (ExportSession s : sessions) {
+                            s.blockFinished(block);
+                        }
+                    });
                     // Layers outside the blocks (lm_head) are quantized with RTN from their weights.
                     for (LayerSpec s : specs) {
                         if (s.blockIndex() < 0 && s.quantized()) {

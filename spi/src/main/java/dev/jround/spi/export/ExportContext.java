@@ -1,6 +1,7 @@
 package dev.jround.spi.export;
 
 import dev.jround.spi.model.ModelConfig;
+import dev.jround.spi.model.TensorLayout;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.tensor.TensorStore;
 
@@ -20,8 +21,16 @@ import java.util.Map;
  * @param blockPrefixes checkpoint prefixes of the quantized block groups, e.g. {@code [model.layers]}
  * @param options      the run's settings for quantization_config: iters, lr, nsamples, seqlen, dataset, ...
  * @param maxShardBytes safetensors shard limit
+ * @param layout       the architecture's tensor roles and facts, or {@code null} when its plugin declares none
  */
 public record ExportContext(String format, Path outputDir, ModelConfig config, Path sourceDir, TensorStore source,
                             List<LayerSpec> layers, List<String> blockPrefixes, Map<String, Object> options,
-                            long maxShardBytes) {
+                            long maxShardBytes, TensorLayout layout) {
+
+    /** A context without a tensor layout (for exporters that keep checkpoint names). */
+    public ExportContext(String format, Path outputDir, ModelConfig config, Path sourceDir, TensorStore source,
+                         List<LayerSpec> layers, List<String> blockPrefixes, Map<String, Object> options,
+                         long maxShardBytes) {
+        this(format, outputDir, config, sourceDir, source, layers, blockPrefixes, options, maxShardBytes, null);
+    }
 }

@@ -24,4 +24,13 @@ public interface ExportSession extends AutoCloseable {
     @Override
     default void close() {
     }
+
+    /**
+     * Every quantized layer of decoder block {@code block} has been passed to {@link #addQuantized}; called once per
+     * block, in block order, before {@link #finish}. Lets a format combine a block's layers (e.g. merge the experts
+     * of a mixture into one tensor) without holding the whole model. Tensors the run keeps in floating point,
+     * including the block's norms and biases, still arrive later through {@link #addTensor}.
+     */
+    default void blockFinished(int block) {
+    }
 }

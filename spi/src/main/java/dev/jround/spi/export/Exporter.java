@@ -1,6 +1,7 @@
 package dev.jround.spi.export;
 
 import dev.jround.spi.JroundPlugin;
+import dev.jround.spi.model.TensorLayout;
 import dev.jround.spi.quant.LayerSpec;
 
 import java.util.List;
@@ -43,4 +44,13 @@ public interface Exporter extends JroundPlugin {
     }
 
     ExportSession open(ExportContext context);
+
+    /**
+     * Why {@code format} cannot hold this model at all, or empty if it can; checked with {@link #refusal} before
+     * any work starts. {@code layout} is the architecture's declaration, or {@code null} when its plugin declares
+     * none.
+     */
+    default Optional<String> modelRefusal(String format, TensorLayout layout) {
+        return Optional.empty();
+    }
 }

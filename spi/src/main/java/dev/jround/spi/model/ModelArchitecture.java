@@ -20,4 +20,13 @@ public interface ModelArchitecture extends JroundPlugin {
      * @param computeType FLOAT32 or BFLOAT16
      */
     CausalLM bind(ModelConfig config, TensorStore weights, DeviceBackend device, DataType computeType);
+
+    /**
+     * The role of every tensor of a checkpoint with this config, and the model's facts; read from the config alone,
+     * so exporters and tools get it without binding weights. Empty: the plugin declares none, and exporters that
+     * map roles (GGUF) refuse the model.
+     */
+    default java.util.Optional<TensorLayout> tensorLayout(ModelConfig config) {
+        return java.util.Optional.empty();
+    }
 }

@@ -3,7 +3,12 @@ package dev.jround.plugin.gguf;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.export.ExportContext;
 import dev.jround.spi.export.ExportSession;
+import dev.jround.spi.UnsupportedFeatureException;
+import dev.jround.spi.model.ArchitectureFacts;
 import dev.jround.spi.model.ModelConfig;
+import dev.jround.spi.model.TensorLayout;
+import dev.jround.spi.model.TensorRole;
+import dev.jround.spi.model.TensorSlot;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.tensor.HostTensor;
@@ -15,9 +20,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One GGUF export: every tensor is renamed, permuted where the llama graph needs it, given its type by the
- * mixture and encoded as it arrives; {@link #finish} adds whatever the kernel did not send from the source
- * checkpoint and writes the file atomically.
+ * One GGUF export: every tensor is named from the role its architecture declares, permuted where the
+ * architecture says llama.cpp's graph needs it, given its type by the mixture and encoded as it arrives;
+ * {@link #finish} adds whatever the kernel did not send from the source checkpoint and writes the file atomically.
  */
 final class GgufExportSession implements ExportSession {
 
@@ -26,7 +31,8 @@ final class GgufExportSession implements ExportSession {
 
     private final ExportContext ctx;
     private final GgufMix mix;
-    private final String arch;
+    private final TensorLayout layout;
+    private final ArchitectureFacts facts;
     private final ModelConfig cfg;
     private final GgufWriter writer;
     private final Path target;
@@ -39,16 +45,23 @@ final class GgufExportSession implements ExportSession {
     /** Weights of in-block layers the run keeps in full precision (ignore_layers, to_quant_block_names, bits 16). */
     private final Set<String> keptFloat = new HashSet<>();
 
-    GgufExportSession(ExportContext ctx, GgufMix mix, String arch) {
+    GgufExportSession(ExportContext ctx, GgufMix mix, TensorLayout layout) {
         this.ctx = ctx;
         this.mix = mix;
-        this.arch = arch;
+        this.layout = layout;
+        this.facts = layout.facts();
         this.cfg = ctx.config();
-        this.nLayer = cfg.requireInt("num_hidden_layers");
-        this.heads = cfg.requireInt("num_attention_heads");
-        this.kvHeads = cfg.getInt("num_key_value_heads", heads);
-        // a checkpoint without lm_head.weight reuses the embedding; llama.cpp then finds no output.weight either
-        this.tied = cfg.getBoolean("tie_word_embeddings", false) || !ctx.source().contains("lm_head.weight");
+        this.nLayer = facts.blockCount();
+        this.heads = facts.headCount();
+        this.kvHeads = facts.headCountKv();
+        // refuse before anything is written: every source tensor needs a role GGUF stores (or derives)
+        boolean hasOutput = false;
+        for (String name : ctx.source().names()) {
+            ggufName(name);
+            hasOutput |= isOutput(name);
+        }
+        // a checkpoint without an output projection reuses the embedding; llama.cpp then finds no output.weight either
+        this.tied = facts.tiedEmbeddings() || !hasOutput;
         this.encoder = chooseEncoder(ctx.options());
         if (ctx.layers() != null) {
             for (LayerSpec s : ctx.layers()) {
@@ -59,7 +72,7 @@ final class GgufExportSession implements ExportSession {
         }
         String name = modelName(ctx);
         long params = parameterCount(ctx);
-        Map<String, GgufValue> md = GgufModelMetadata.build(cfg, ctx.sourceDir(), mix, name, params);
+        Map<String, GgufValue> md = GgufModelMetadata.build(facts, cfg, ctx.sourceDir(), mix, name, params);
         String fileName = name.replace(' ', '-').replace('/', '-') + "-" + GgufModelMetadata.sizeLabel(params) + "-"
                 + mix.name() + ".gguf";
         this.target = ctx.outputDir().resolve(fileName);
@@ -94,7 +107,7 @@ final class GgufExportSession implements ExportSession {
     private static long parameterCount(ExportContext ctx) {
         long n = 0;
         for (String name : ctx.source().names()) {
-            if (name.endsWith("rotary_emb.inv_freq")) {
+            if (ctx.layout().slotOf(name).map(s -> GgufNames.derived(s.role())).orElse(false)) {
                 continue;
             }
             n += ctx.source().info(name).map(TensorInfo::numel).orElse(0L);
@@ -115,27 +128,32 @@ final class GgufExportSession implements ExportSession {
         return mix.typeFor(new GgufMix.TensorRole(gguf, nDims, rowLength, GgufNames.layerOf(gguf), nLayer, ngqa(), !tied));
     }
 
-    /** Heads to permute with for llama q/k tensors, or 0 when the tensor is left as it is. */
-    private int permuteHeads(String gguf) {
-        if (!arch.equals("llama")) {
+    /** Heads to permute a q/k weight or bias with, or 0 when the tensor is left as it is. */
+    private int permuteHeads(String hf) {
+        if (!facts.llamaCpp().permuteQk()) {
             return 0;
         }
-        if (gguf.endsWith("attn_q.weight") || gguf.endsWith("attn_q.bias")) {
-            return heads;
-        }
-        if (gguf.endsWith("attn_k.weight") || gguf.endsWith("attn_k.bias")) {
-            return kvHeads;
-        }
-        return 0;
+        return switch (slot(hf).role()) {
+            case ATTN_Q -> heads;
+            case ATTN_K -> kvHeads;
+            default -> 0;
+        };
     }
 
-    private static String ggufName(String hf) {
-        try {
-            return GgufNames.toGguf(hf);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("GGUF export does not know the tensor " + hf,
-                    "supported: the llama/qwen2/qwen3 decoder tensors (embed_tokens, layers.N.{self_attn,mlp,norms}, norm, lm_head)");
+    private TensorSlot slot(String hf) {
+        return layout.slotOf(hf).orElseThrow(() -> new InvalidInputException("GGUF export does not know the tensor " + hf,
+                "the " + facts.name() + " architecture plugin declares no role for it"));
+    }
+
+    /** The tensor's GGUF name, or {@code null} when llama.cpp derives it and the file leaves it out. */
+    private String ggufName(String hf) {
+        TensorSlot s = slot(hf);
+        if (GgufNames.derived(s.role())) {
+            return null;
         }
+        return GgufNames.of(s).orElseThrow(() -> new UnsupportedFeatureException("GGUF has no place for the tensor " + hf
+                + " (" + s.role() + ", " + s.part() + ") of this " + facts.name() + " model",
+                "choose another --format (auto_round, auto_gptq, fake ...) for this model"));
     }
 
     @Override
@@ -145,7 +163,7 @@ final class GgufExportSession implements ExportSession {
         int rows = layer.rows();
         int cols = layer.cols();
         GgmlType type = typeOf(gguf, 2, cols);
-        int ph = permuteHeads(gguf);
+        int ph = permuteHeads(hf);
         float[] w = layer.dequantized();
         Object im = layer.extra() == null ? null : layer.extra().get("imatrix");
         float[] imatrix = im instanceof float[] f && f.length == cols ? f : null;
@@ -189,7 +207,7 @@ final class GgufExportSession implements ExportSession {
         if (doneHf.contains(name)) {
             return;
         }
-        if (name.equals("lm_head.weight") && tied) {
+        if (tied && isOutput(name)) {
             doneHf.add(name);
             return;
         }
@@ -228,7 +246,7 @@ final class GgufExportSession implements ExportSession {
         int cols = (int) ne[0];
         int rows = values.length / Math.max(cols, 1);
         GgmlType type = keep != null ? keep : typeOf(gguf, ne.length, cols);
-        int ph = permuteHeads(gguf);
+        int ph = permuteHeads(hf);
         float[] w = values;
         if (ph > 0) {
             w = ne.length == 1 ? GgufNames.permuteForLlama(w, values.length, 1, ph) : GgufNames.permuteForLlama(w, rows, cols, ph);
@@ -239,18 +257,23 @@ final class GgufExportSession implements ExportSession {
     @Override
     public synchronized void finish() {
         for (String name : ctx.source().names()) {
-            if (doneHf.contains(name) || (name.equals("lm_head.weight") && tied)) {
+            if (doneHf.contains(name) || (tied && isOutput(name))) {
                 continue;
             }
             HostTensor t = ctx.source().get(name);
             addFloatTensor(name, t.toFloats(), t.shape(), keptType(name, t));
         }
-        float[] rope = GgufModelMetadata.llama3RopeFactors(cfg);
+        float[] rope = GgufModelMetadata.llama3RopeFactors(facts, cfg);
         if (rope != null && !writer.tensorNames().contains("rope_freqs.weight")) {
             writer.addTensor("rope_freqs.weight", new long[]{rope.length}, GgmlType.F32,
                     GgmlQuants.quantizeReference(GgmlType.F32, rope));
         }
         writer.finish(GgufNames::compare);
+    }
+
+    private boolean isOutput(String hf) {
+        TensorSlot s = layout.slotOf(hf).orElse(null);
+        return s != null && s.role() == TensorRole.OUTPUT && s.part() == TensorSlot.Part.WEIGHT;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.jround.spi.PluginKind;
 import dev.jround.spi.export.ExportContext;
 import dev.jround.spi.export.ExportSession;
 import dev.jround.spi.export.Exporter;
+import dev.jround.spi.model.TensorLayout;
 import dev.jround.spi.quant.LayerSpec;
 
 import java.util.List;
@@ -18,7 +19,8 @@ public final class GgufExporter implements Exporter {
     public PluginDescriptor descriptor() {
         return new PluginDescriptor(PluginKind.EXPORTER, "gguf", PluginDescriptor.versionOf(getClass(), "1.0.0"),
                 "GGUF for llama.cpp: Q4_0..Q8_0 and k-quant mixtures with llama.cpp's per-tensor types",
-                Map.of("formats", GgufMix.formats(), "architectures", List.of("llama", "mistral", "qwen2", "qwen3")));
+                Map.of("formats", GgufMix.formats(),
+                        "architectures", List.of("any whose architecture plugin names a llama.cpp architecture")));
     }
 
     @Override
@@ -52,16 +54,27 @@ public final class GgufExporter implements Exporter {
         return Optional.of("gguf");
     }
 
+    /** GGUF holds models llama.cpp runs: the architecture plugin names llama.cpp's architecture, or GGUF refuses. */
+    @Override
+    public Optional<String> modelRefusal(String format, TensorLayout layout) {
+        if (layout == null) {
+            return Optional.of("GGUF export maps tensor roles, and this model's architecture plugin declares none");
+        }
+        if (layout.facts().llamaCpp() == null) {
+            return Optional.of("llama.cpp has no " + layout.facts().name() + " architecture, so GGUF cannot hold this model");
+        }
+        return Optional.empty();
+    }
+
     @Override
     public ExportSession open(ExportContext context) {
         GgufMix mix = GgufMix.fromFormat(context.format()).orElseThrow(() -> new dev.jround.spi.InvalidInputException(
                 "'" + context.format() + "' is not a GGUF format", "valid: " + String.join(", ", GgufMix.formats())));
-        String arch = GgufModelMetadata.architectureOf(context.config().modelType());
-        if (arch == null) {
-            throw new dev.jround.spi.UnsupportedFeatureException("GGUF export needs a llama, mistral, qwen2 or qwen3 model; "
-                    + context.sourceDir() + " has model_type '" + context.config().modelType() + "'",
+        Optional<String> refused = modelRefusal(context.format(), context.layout());
+        if (refused.isPresent()) {
+            throw new dev.jround.spi.UnsupportedFeatureException(refused.get(),
                     "choose another --format (auto_round, auto_gptq, fake ...) for this architecture");
         }
-        return new GgufExportSession(context, mix, arch);
+        return new GgufExportSession(context, mix, context.layout());
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jround.spi.CorruptInputException;
 import dev.jround.spi.UnsupportedFeatureException;
+import dev.jround.spi.model.ArchitectureFacts;
 import dev.jround.spi.model.ModelConfig;
 
 import java.io.IOException;
@@ -18,9 +19,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The GGUF metadata of a llama-family or Qwen2/Qwen3 model: general keys, architecture hyper-parameters,
- * rope settings and the tokenizer (SentencePiece-style or byte-level BPE), built from {@code config.json}
- * and the tokenizer files of the source directory.
+ * The GGUF metadata of a model llama.cpp runs: general keys, the hyper-parameters its architecture plugin states
+ * ({@link ArchitectureFacts}), rope scaling and the tokenizer (SentencePiece-style or byte-level BPE) from
+ * {@code config.json} and the tokenizer files of the source directory.
  */
 public final class GgufModelMetadata {
 
@@ -34,16 +35,6 @@ public final class GgufModelMetadata {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private GgufModelMetadata() {
-    }
-
-    /** The GGUF architecture string of a HF {@code model_type}, or {@code null} when GGUF export does not support it. */
-    public static String architectureOf(String modelType) {
-        return switch (modelType == null ? "" : modelType.toLowerCase(Locale.ROOT)) {
-            case "llama", "mistral" -> "llama";
-            case "qwen2" -> "qwen2";
-            case "qwen3" -> "qwen3";
-            default -> null;
-        };
     }
 
     /** {@code 231K}, {@code 8.0B} ...: the gguf naming convention's rounded parameter count. */
@@ -69,63 +60,50 @@ public final class GgufModelMetadata {
     }
 
     /**
-     * General, hyper-parameter and tokenizer keys in the order the reference converter writes them.
+     * General, hyper-parameter and tokenizer keys in the order the reference converter writes them. The
+     * hyper-parameters come from the architecture's facts; {@code cfg} still gives rope scaling and special token ids.
      *
+     * @param facts  the architecture's facts; {@code facts.llamaCpp()} must be set
      * @param name   {@code general.name}
      * @param params total parameter count (for {@code general.size_label})
      */
-    public static Map<String, GgufValue> build(ModelConfig cfg, Path sourceDir, GgufMix mix, String name, long params) {
-        String arch = architectureOf(cfg.modelType());
-        if (arch == null) {
-            throw new UnsupportedFeatureException("GGUF export does not support model_type '" + cfg.modelType() + "'",
-                    "GGUF export supports llama, mistral, qwen2 and qwen3 models");
+    public static Map<String, GgufValue> build(ArchitectureFacts facts, ModelConfig cfg, Path sourceDir, GgufMix mix,
+                                               String name, long params) {
+        ArchitectureFacts.LlamaCpp lc = facts.llamaCpp();
+        if (lc == null) {
+            throw new UnsupportedFeatureException("llama.cpp has no " + facts.name() + " architecture",
+                    "choose another --format for this model");
         }
+        String arch = lc.architecture();
         Map<String, GgufValue> md = new LinkedHashMap<>();
         md.put("general.architecture", GgufValue.string(arch));
         md.put("general.type", GgufValue.string("model"));
         md.put("general.name", GgufValue.string(name));
         md.put("general.size_label", GgufValue.string(sizeLabel(params)));
-        int heads = cfg.requireInt("num_attention_heads");
-        int hidden = cfg.requireInt("hidden_size");
-        md.put(arch + ".block_count", GgufValue.uint32(cfg.requireInt("num_hidden_layers")));
-        md.put(arch + ".context_length", GgufValue.uint32(cfg.getInt("max_position_embeddings", 2048)));
-        md.put(arch + ".embedding_length", GgufValue.uint32(hidden));
-        md.put(arch + ".feed_forward_length", GgufValue.uint32(cfg.requireInt("intermediate_size")));
-        md.put(arch + ".attention.head_count", GgufValue.uint32(heads));
-        md.put(arch + ".attention.head_count_kv", GgufValue.uint32(cfg.getInt("num_key_value_heads", heads)));
-        double theta = ropeTheta(cfg);
-        if (!Double.isNaN(theta)) {
-            md.put(arch + ".rope.freq_base", GgufValue.float32(theta));
+        md.put(arch + ".block_count", GgufValue.uint32(facts.blockCount()));
+        md.put(arch + ".context_length", GgufValue.uint32(facts.contextLength()));
+        md.put(arch + ".embedding_length", GgufValue.uint32(facts.embeddingLength()));
+        md.put(arch + ".feed_forward_length", GgufValue.uint32(facts.feedForwardLength()));
+        md.put(arch + ".attention.head_count", GgufValue.uint32(facts.headCount()));
+        md.put(arch + ".attention.head_count_kv", GgufValue.uint32(facts.headCountKv()));
+        if (!Double.isNaN(facts.ropeFreqBase())) {
+            md.put(arch + ".rope.freq_base", GgufValue.float32(facts.ropeFreqBase()));
         }
-        md.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.float32(cfg.getDouble("rms_norm_eps", 1e-6)));
-        if (cfg.has("head_dim")) {
-            md.put(arch + ".attention.key_length", GgufValue.uint32(cfg.getInt("head_dim", 0)));
-            md.put(arch + ".attention.value_length", GgufValue.uint32(cfg.getInt("head_dim", 0)));
+        md.put(arch + (facts.norm() == ArchitectureFacts.Norm.RMS ? ".attention.layer_norm_rms_epsilon"
+                : ".attention.layer_norm_epsilon"), GgufValue.float32(facts.normEps()));
+        if (facts.headDimStated()) {
+            md.put(arch + ".attention.key_length", GgufValue.uint32(facts.headDim()));
+            md.put(arch + ".attention.value_length", GgufValue.uint32(facts.headDim()));
         }
         md.put("general.file_type", GgufValue.uint32(mix.fileType()));
-        if (arch.equals("llama")) {
-            md.put(arch + ".vocab_size", GgufValue.uint32(cfg.requireInt("vocab_size")));
-            md.put(arch + ".rope.dimension_count", GgufValue.uint32(headDim(cfg)));
+        if (lc.vocabAndRopeKeys()) {
+            md.put(arch + ".vocab_size", GgufValue.uint32(facts.vocabSize()));
+            md.put(arch + ".rope.dimension_count", GgufValue.uint32(facts.ropeDimensionCount()));
         }
         ropeScaling(cfg, arch, md);
         md.put("general.quantization_version", GgufValue.uint32(2));
-        tokenizer(cfg, sourceDir, md);
+        tokenizer(cfg, facts.vocabSize(), sourceDir, md);
         return md;
-    }
-
-    static int headDim(ModelConfig cfg) {
-        return cfg.has("head_dim") ? cfg.getInt("head_dim", 0) : cfg.requireInt("hidden_size") / cfg.requireInt("num_attention_heads");
-    }
-
-    static double ropeTheta(ModelConfig cfg) {
-        if (cfg.has("rope_theta")) {
-            return cfg.getDouble("rope_theta", 10000);
-        }
-        JsonNode p = cfg.get("rope_parameters");
-        if (p != null && p.has("rope_theta")) {
-            return p.get("rope_theta").asDouble();
-        }
-        return Double.NaN;
     }
 
     /** The rope scaling object ({@code rope_scaling} or newer {@code rope_parameters}), or null. */
@@ -170,13 +148,13 @@ public final class GgufModelMetadata {
     }
 
     /** Llama-3 rope frequency factors ({@code rope_freqs.weight}), or null when the config has no llama3 rope. */
-    public static float[] llama3RopeFactors(ModelConfig cfg) {
+    public static float[] llama3RopeFactors(ArchitectureFacts facts, ModelConfig cfg) {
         JsonNode s = ropeScalingNode(cfg);
-        if (!ropeType(s).equals("llama3")) {
+        if (!ropeType(s).equals("llama3") || facts.ropeDimensionCount() <= 0) {
             return null;
         }
-        double base = Double.isNaN(ropeTheta(cfg)) ? 10000 : ropeTheta(cfg);
-        int rot = headDim(cfg);
+        double base = Double.isNaN(facts.ropeFreqBase()) ? 10000 : facts.ropeFreqBase();
+        int rot = facts.ropeDimensionCount();
         double factor = s.path("factor").asDouble(8.0);
         double low = s.path("low_freq_factor").asDouble(1.0);
         double high = s.path("high_freq_factor").asDouble(4.0);
@@ -212,8 +190,7 @@ public final class GgufModelMetadata {
         }
     }
 
-    private static void tokenizer(ModelConfig cfg, Path dir, Map<String, GgufValue> md) {
-        int vocabSize = cfg.requireInt("vocab_size");
+    private static void tokenizer(ModelConfig cfg, int vocabSize, Path dir, Map<String, GgufValue> md) {
         JsonNode tj = readJson(dir.resolve("tokenizer.json"));
         JsonNode tc = readJson(dir.resolve("tokenizer_config.json"));
         Path spModel = dir.resolve("tokenizer.model");

@@ -1,19 +1,46 @@
 package dev.jround.plugin.gguf;
 
+import dev.jround.spi.model.TensorRole;
+import dev.jround.spi.model.TensorSlot;
+
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Hugging Face to GGUF tensor names for the llama family (Llama, Mistral) and Qwen2/Qwen3, and the row
- * permutation of the query/key projections that llama.cpp's {@code llama} graph expects.
+ * GGUF tensor names of the tensor roles architectures declare (llama.cpp's {@code TENSOR_NAMES}), the reader's
+ * way back to the llama plugin's checkpoint names, the tensor order of the file, and the row permutation of the
+ * query/key projections that llama.cpp's {@code llama} graph expects.
  */
 public final class GgufNames {
 
-    private static final Pattern LAYER = Pattern.compile("^model\\.layers\\.(\\d+)\\.(.+)$");
     private static final Pattern BLK = Pattern.compile("^blk\\.(\\d+)\\.(.+)$");
 
-    /** HF suffix inside a decoder layer and its GGUF suffix inside {@code blk.N}. */
+    /** llama.cpp's base name of every role GGUF stores, per block ones without their {@code blk.N.} prefix. */
+    private static final Map<TensorRole, String> ROLE_NAMES = new EnumMap<>(Map.ofEntries(
+            Map.entry(TensorRole.TOKEN_EMBD, "token_embd"),
+            Map.entry(TensorRole.TOKEN_EMBD_NORM, "token_embd_norm"),
+            Map.entry(TensorRole.POS_EMBD, "position_embd"),
+            Map.entry(TensorRole.OUTPUT_NORM, "output_norm"),
+            Map.entry(TensorRole.OUTPUT, "output"),
+            Map.entry(TensorRole.ROPE_FREQS, "rope_freqs"),
+            Map.entry(TensorRole.ATTN_NORM, "attn_norm"),
+            Map.entry(TensorRole.ATTN_Q, "attn_q"),
+            Map.entry(TensorRole.ATTN_K, "attn_k"),
+            Map.entry(TensorRole.ATTN_V, "attn_v"),
+            Map.entry(TensorRole.ATTN_OUT, "attn_output"),
+            Map.entry(TensorRole.ATTN_Q_NORM, "attn_q_norm"),
+            Map.entry(TensorRole.ATTN_K_NORM, "attn_k_norm"),
+            Map.entry(TensorRole.FFN_NORM, "ffn_norm"),
+            Map.entry(TensorRole.FFN_GATE, "ffn_gate"),
+            Map.entry(TensorRole.FFN_UP, "ffn_up"),
+            Map.entry(TensorRole.FFN_DOWN, "ffn_down"),
+            Map.entry(TensorRole.FFN_GATE_INP, "ffn_gate_inp")));
+
+    /** HF suffix inside a decoder layer and its GGUF suffix inside {@code blk.N}: how the reader names tensors back. */
     private static final List<String[]> LAYER_MAP = List.of(
             new String[]{"self_attn.q_proj.weight", "attn_q.weight"},
             new String[]{"self_attn.k_proj.weight", "attn_k.weight"},
@@ -34,30 +61,23 @@ public final class GgufNames {
     private GgufNames() {
     }
 
-    /** The GGUF name, or {@code null} for tensors llama.cpp does not use (rotary inv_freq); throws for unknown names. */
-    public static String toGguf(String hf) {
-        switch (hf) {
-            case "model.embed_tokens.weight":
-                return "token_embd.weight";
-            case "model.norm.weight":
-                return "output_norm.weight";
-            case "lm_head.weight":
-                return "output.weight";
-            default:
-                break;
+    /** Whether GGUF leaves tensors of this role out: llama.cpp derives them (rotary tables) itself. */
+    static boolean derived(TensorRole role) {
+        return role == TensorRole.ROT_EMBD || role == TensorRole.ATTN_ROT_EMBD;
+    }
+
+    /**
+     * The GGUF name of a tensor, e.g. {@code blk.3.attn_q.weight}. Empty when GGUF has no place for it: a role
+     * llama.cpp derives ({@link #derived}) or does not store, a single expert's weight (llama.cpp keeps a block's
+     * experts merged in one tensor), or a stored buffer.
+     */
+    public static Optional<String> of(TensorSlot slot) {
+        String base = ROLE_NAMES.get(slot.role());
+        if (base == null || slot.part() == TensorSlot.Part.BUFFER) {
+            return Optional.empty();
         }
-        if (hf.endsWith("rotary_emb.inv_freq")) {
-            return null;
-        }
-        Matcher m = LAYER.matcher(hf);
-        if (m.matches()) {
-            for (String[] e : LAYER_MAP) {
-                if (e[0].equals(m.group(2))) {
-                    return "blk." + m.group(1) + "." + e[1];
-                }
-            }
-        }
-        throw new IllegalArgumentException(hf);
+        String suffix = slot.part() == TensorSlot.Part.BIAS ? ".bias" : ".weight";
+        return Optional.of((slot.block() >= 0 ? "blk." + slot.block() + "." : "") + base + suffix);
     }
 
     /** The HF name of a GGUF tensor, or {@code null} if it has none (rope_freqs). */

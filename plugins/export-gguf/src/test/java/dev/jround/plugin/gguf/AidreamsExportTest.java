@@ -67,7 +67,7 @@ class AidreamsExportTest {
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
             ModelConfig cfg = ModelConfig.read(model);
             ExportContext ctx = new ExportContext("gguf:" + mix, dir, cfg, model, src, List.of(), List.of("model.layers"),
-                    options, Long.MAX_VALUE);
+                    options, Long.MAX_VALUE, Layouts.of(cfg));
             GgufExporter exporter = new GgufExporter();
             try (ExportSession session = exporter.open(ctx)) {
                 for (String name : src.names()) {
@@ -202,7 +202,7 @@ class AidreamsExportTest {
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
             ModelConfig cfg = ModelConfig.read(model);
             ExportContext ctx = new ExportContext("gguf:q4_0", dir, cfg, model, src, List.of(), List.of("model.layers"),
-                    Map.of(), Long.MAX_VALUE);
+                    Map.of(), Long.MAX_VALUE, Layouts.of(cfg));
             Set<String> quantized = new HashSet<>();
             try (ExportSession session = new GgufExporter().open(ctx)) {
                 for (String name : src.names()) {

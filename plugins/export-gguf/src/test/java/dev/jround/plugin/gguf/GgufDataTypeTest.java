@@ -63,7 +63,7 @@ class GgufDataTypeTest {
             assertEquals("Q4_K", q.extra().get(GgufDataType.EXTRA_TYPE));
             assertTrue(RoundTripTest.relError(src.floats("model.layers.0.self_attn.q_proj.weight"), q.dequantized()) < 0.12);
             ExportContext ctx = new ExportContext("gguf:q4_k_m", out, ModelConfig.read(model), model, src, List.of(),
-                    List.of("model.layers"), Map.of(), Long.MAX_VALUE);
+                    List.of("model.layers"), Map.of(), Long.MAX_VALUE, Layouts.of(ModelConfig.read(model)));
             // attn_v of layer 1 gets Q6_K under q4_k_m (use_more_bits): a Q4_K layer is re-encoded from the source
             vProj = dt.quantize(new LayerSpec("model.layers.1.self_attn.v_proj", 256, 128, q4k, 1, false, "t"),
                     src.floats("model.layers.1.self_attn.v_proj.weight"), null, null, null, null, imatrix, true);

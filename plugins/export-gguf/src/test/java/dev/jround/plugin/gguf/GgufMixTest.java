@@ -1,5 +1,7 @@
 package dev.jround.plugin.gguf;
 
+import dev.jround.spi.model.TensorRole;
+import dev.jround.spi.model.TensorSlot;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -149,13 +151,23 @@ class GgufMixTest {
 
     @Test
     void names() {
-        assertEquals("blk.3.attn_output.weight", GgufNames.toGguf("model.layers.3.self_attn.o_proj.weight"));
-        assertEquals("blk.0.attn_k_norm.weight", GgufNames.toGguf("model.layers.0.self_attn.k_norm.weight"));
+        assertEquals("blk.3.attn_output.weight", GgufNames.of(slot(TensorRole.ATTN_OUT, 3, TensorSlot.Part.WEIGHT)).orElseThrow());
+        assertEquals("blk.0.attn_k_norm.weight", GgufNames.of(slot(TensorRole.ATTN_K_NORM, 0, TensorSlot.Part.WEIGHT)).orElseThrow());
+        assertEquals("blk.1.attn_q.bias", GgufNames.of(slot(TensorRole.ATTN_Q, 1, TensorSlot.Part.BIAS)).orElseThrow());
+        assertEquals("position_embd.weight", GgufNames.of(slot(TensorRole.POS_EMBD, -1, TensorSlot.Part.WEIGHT)).orElseThrow());
+        assertEquals("output.weight", GgufNames.of(slot(TensorRole.OUTPUT, -1, TensorSlot.Part.WEIGHT)).orElseThrow());
         assertEquals("model.layers.12.mlp.down_proj.weight", GgufNames.toHf("blk.12.ffn_down.weight"));
         assertEquals("lm_head.weight", GgufNames.toHf("output.weight"));
-        assertEquals(null, GgufNames.toGguf("model.layers.0.self_attn.rotary_emb.inv_freq"));
+        // derived tables are left out; roles llama.cpp does not store and single experts have no name
+        assertTrue(GgufNames.derived(TensorRole.ATTN_ROT_EMBD));
+        assertTrue(GgufNames.of(slot(TensorRole.PROJECT_IN, -1, TensorSlot.Part.WEIGHT)).isEmpty());
+        assertTrue(GgufNames.of(new TensorSlot(TensorRole.FFN_UP_EXP, 0, 3, TensorSlot.Part.WEIGHT)).isEmpty());
         assertEquals("231K", GgufModelMetadata.sizeLabel(230976));
         assertEquals("8.0B", GgufModelMetadata.sizeLabel(8_030_261_248L));
         assertEquals("596M", GgufModelMetadata.sizeLabel(596_049_920L));
+    }
+
+    private static TensorSlot slot(TensorRole role, int block, TensorSlot.Part part) {
+        return TensorSlot.of(role, block, part);
     }
 }

@@ -160,7 +160,7 @@ class SyntheticModelsTest {
         Path out = model.resolveSibling(model.getFileName() + "-" + mix);
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
             ExportContext ctx = new ExportContext("gguf:" + mix, out, ModelConfig.read(model), model, src, List.of(),
-                    List.of("model.layers"), options, Long.MAX_VALUE);
+                    List.of("model.layers"), options, Long.MAX_VALUE, Layouts.of(ModelConfig.read(model)));
             try (ExportSession s = new GgufExporter().open(ctx)) {
                 for (QuantizedLayer q : quantized) s.addQuantized(q);
                 s.finish();
@@ -315,14 +315,85 @@ class SyntheticModelsTest {
         }
     }
 
+    /** The GGUF names llama.cpp expects for a Qwen2 (q/k/v biases, untied) and a Qwen3 (q/k norms, tied) checkpoint. */
+    static java.util.Set<String> expectedNames(String type, boolean tied) {
+        java.util.Set<String> names = new java.util.TreeSet<>(List.of("token_embd.weight", "output_norm.weight"));
+        if (!tied) {
+            names.add("output.weight");
+        }
+        for (int i = 0; i < LAYERS; i++) {
+            for (String t : new String[]{"attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate",
+                    "ffn_up", "ffn_down"}) {
+                names.add("blk." + i + "." + t + ".weight");
+            }
+            if (type.equals("qwen2")) {
+                for (String t : new String[]{"attn_q", "attn_k", "attn_v"}) {
+                    names.add("blk." + i + "." + t + ".bias");
+                }
+            } else {
+                names.add("blk." + i + ".attn_q_norm.weight");
+                names.add("blk." + i + ".attn_k_norm.weight");
+            }
+        }
+        return names;
+    }
+
+    @Test
+    void qwenTensorNamesAndMetadataComeFromTheDeclaredRoles() throws Exception {
+        for (String type : new String[]{"qwen2", "qwen3"}) {
+            boolean tied = type.equals("qwen3");
+            Path model = makeModel(tmp.resolve("Roles-" + type), type, tied, type.equals("qwen2"), "bytelevel", "");
+            Path file = export(model, "q8_0", Map.of(), List.of());
+            try (GgufFile g = GgufFile.open(file); SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
+                java.util.Set<String> names = new java.util.TreeSet<>();
+                g.tensors().forEach(t -> names.add(t.name()));
+                assertEquals(expectedNames(type, tied), names, type);
+                assertEquals(type, g.getString("general.architecture", null));
+                assertEquals(LAYERS, g.getLong(type + ".block_count", 0));
+                assertEquals(4096, g.getLong(type + ".context_length", 0));
+                assertEquals(HIDDEN, g.getLong(type + ".embedding_length", 0));
+                assertEquals(FFN, g.getLong(type + ".feed_forward_length", 0));
+                assertEquals(4, g.getLong(type + ".attention.head_count", 0));
+                assertEquals(2, g.getLong(type + ".attention.head_count_kv", 0));
+                assertEquals(64, g.getLong(type + ".attention.key_length", 0));
+                assertEquals(64, g.getLong(type + ".attention.value_length", 0));
+                assertEquals(1e-6f, ((Number) g.get(type + ".attention.layer_norm_rms_epsilon").value()).floatValue());
+                assertEquals(1e6f, ((Number) g.get(type + ".rope.freq_base").value()).floatValue());
+                // llama.cpp's Qwen converters write neither; its Llama converter writes both
+                assertEquals(null, g.get(type + ".vocab_size"));
+                assertEquals(null, g.get(type + ".rope.dimension_count"));
+                // NeoX rope: q/k rows stay in checkpoint order (Q8_0 keeps them close enough to tell)
+                float[] k = src.floats("model.layers.1.self_attn.k_proj.weight");
+                assertTrue(RoundTripTest.relError(k, g.dequantize("blk.1.attn_k.weight")) < 0.01, type);
+            }
+        }
+    }
+
+    @Test
+    void mistralGoesToTheLlamaGraphWithPermutedQueries() throws Exception {
+        Path model = makeModel(tmp.resolve("TinyMistral"), "mistral", false, false, "sentencepiece", "");
+        Path file = export(model, "q8_0", Map.of(), List.of());
+        try (GgufFile g = GgufFile.open(file); SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
+            assertEquals("llama", g.getString("general.architecture", null));
+            assertEquals(VOCAB, g.getLong("llama.vocab_size", 0));
+            assertEquals(64, g.getLong("llama.rope.dimension_count", 0));
+            float[] q = src.floats("model.layers.0.self_attn.q_proj.weight");
+            float[] permuted = GgufNames.permuteForLlama(q, 4 * 64, HIDDEN, 4);
+            assertTrue(RoundTripTest.relError(permuted, g.dequantize("blk.0.attn_q.weight")) < 0.01);
+            float[] k = src.floats("model.layers.0.self_attn.k_proj.weight");
+            assertTrue(RoundTripTest.relError(GgufNames.permuteForLlama(k, 2 * 64, HIDDEN, 2), g.dequantize("blk.0.attn_k.weight")) < 0.01);
+        }
+    }
+
     @Test
     void unsupportedArchitecturesAndTokenizersAreRefused() throws Exception {
         Path model = makeModel(tmp.resolve("Opt"), "qwen3", true, false, "bytelevel", "");
-        String cfg = Files.readString(model.resolve("config.json")).replace("\"qwen3\"", "\"opt\"");
-        Files.writeString(model.resolve("config.json"), cfg);
+        String cfg = Files.readString(model.resolve("config.json"));
+        // the OPT plugin declares no llama.cpp architecture: refused before anything is written
+        Files.writeString(model.resolve("config.json"), cfg.replace("\"qwen3\"", "\"opt\"").replace("{", "{\"ffn_dim\":" + FFN + ","));
         UnsupportedFeatureException e = assertThrows(UnsupportedFeatureException.class, () -> export(model, "q4_0", Map.of(), List.of()));
-        assertTrue(e.getMessage().contains("opt"), e.getMessage());
-        Files.writeString(model.resolve("config.json"), cfg.replace("\"opt\"", "\"mistral\""));
+        assertTrue(e.getMessage().contains("llama.cpp has no OPT architecture"), e.getMessage());
+        Files.writeString(model.resolve("config.json"), cfg.replace("\"qwen3\"", "\"mistral\""));
         e = assertThrows(UnsupportedFeatureException.class, () -> export(model, "q4_0", Map.of(), List.of()));
         assertTrue(e.getMessage().contains("pre-tokenizer"), e.getMessage());
         try (var files = Files.list(tmp)) {

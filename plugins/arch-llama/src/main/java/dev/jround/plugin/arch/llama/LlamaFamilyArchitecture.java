@@ -7,10 +7,12 @@ import dev.jround.spi.device.DeviceBackend;
 import dev.jround.spi.model.CausalLM;
 import dev.jround.spi.model.ModelArchitecture;
 import dev.jround.spi.model.ModelConfig;
+import dev.jround.spi.model.TensorLayout;
 import dev.jround.spi.tensor.TensorStore;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The Llama family: Llama (incl. Llama 3 rope scaling), Mistral (sliding window), Qwen2 (q/k/v bias) and
@@ -46,5 +48,10 @@ public final class LlamaFamilyArchitecture implements ModelArchitecture {
     @Override
     public CausalLM bind(ModelConfig config, TensorStore weights, DeviceBackend device, DataType computeType) {
         return new LlamaFamilyModel(LlamaSettings.from(config), config, weights, device.newManager(), computeType);
+    }
+
+    @Override
+    public Optional<TensorLayout> tensorLayout(ModelConfig config) {
+        return Optional.of(LlamaLayout.of(config));
     }
 }

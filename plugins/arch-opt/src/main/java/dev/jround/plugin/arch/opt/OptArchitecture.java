@@ -7,10 +7,12 @@ import dev.jround.spi.device.DeviceBackend;
 import dev.jround.spi.model.CausalLM;
 import dev.jround.spi.model.ModelArchitecture;
 import dev.jround.spi.model.ModelConfig;
+import dev.jround.spi.model.TensorLayout;
 import dev.jround.spi.tensor.TensorStore;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Meta's OPT decoders (facebook/opt-125m ... ), the model AutoRound's documentation uses. */
 public final class OptArchitecture implements ModelArchitecture {
@@ -36,5 +38,10 @@ public final class OptArchitecture implements ModelArchitecture {
     @Override
     public CausalLM bind(ModelConfig config, TensorStore weights, DeviceBackend device, DataType computeType) {
         return new OptModel(config, weights, device.newManager(), computeType);
+    }
+
+    @Override
+    public Optional<TensorLayout> tensorLayout(ModelConfig config) {
+        return Optional.of(OptLayout.of(config));
     }
 }
