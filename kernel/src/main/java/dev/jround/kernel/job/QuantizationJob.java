@@ -116,6 +116,7 @@ public final class QuantizationJob {
             AlgorithmChoice choice = AlgorithmChoice.resolve(r, setup.scheme(), setup.presetTraits(),
                     registry.all(QuantAlgorithm.class));
             QuantAlgorithm algorithm = choice.plugin();
+            dev.jround.kernel.model.DeviceCheck.algorithm(model.device(), algorithm, choice.role());
             Function<QuantScheme, QuantDataType> dataTypes = dataTypeLookup();
             for (LayerSpec s : specs) {
                 if (s.quantized()) {

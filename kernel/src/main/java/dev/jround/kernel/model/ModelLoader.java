@@ -87,6 +87,7 @@ public final class ModelLoader {
         try {
             ModelArchitecture arch = architectureFor(config);
             DeviceBackend device = deviceFor(deviceName);
+            DeviceCheck.computeType(device, computeType);
             lm = arch.bind(config, weights, device, computeType);
             if (!needsInferenceBackend(path)) {
                 CheckpointAudit.shapes(lm, weights, config);

@@ -11,6 +11,7 @@ import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.data.Tokenizer;
 import dev.jround.spi.data.TokenizerProvider;
 import dev.jround.spi.device.DeviceBackend;
+import dev.jround.spi.device.DeviceCapabilities;
 import dev.jround.spi.inference.InferenceBackend;
 import dev.jround.spi.model.CausalLM;
 import dev.jround.spi.model.ModelArchitecture;
@@ -95,8 +96,19 @@ class ModelLoaderTest {
         };
     }
 
+    static final DeviceCapabilities FULL = DeviceCapabilities.builder().autograd(true).emulated(DataType.BFLOAT16).build();
+
     static DeviceBackend device(String name, int rank, boolean available) {
+        return device(name, rank, available, FULL);
+    }
+
+    static DeviceBackend device(String name, int rank, boolean available, DeviceCapabilities caps) {
         return new DeviceBackend() {
+            @Override
+            public DeviceCapabilities capabilities() {
+                return caps;
+            }
+
             @Override
             public PluginDescriptor descriptor() {
                 return PluginDescriptor.of(PluginKind.DEVICE, name, "1", name);

@@ -19,4 +19,13 @@ public interface DeviceBackend extends JroundPlugin {
 
     /** A new root manager on this backend's device; the caller closes it. */
     NDManager newManager();
+
+    /**
+     * What this backend can run: the kernel refuses a tuning algorithm without autograd and a {@code --model_dtype}
+     * outside {@link DeviceCapabilities#computeTypes()} before any work. The default promises only float32 forward
+     * passes, so that an undeclared backend is refused rather than failing mid-run.
+     */
+    default DeviceCapabilities capabilities() {
+        return DeviceCapabilities.conservative();
+    }
 }

@@ -3,13 +3,16 @@ package dev.jround.plugin.backend.pytorch;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtEngineProvider;
 import dev.jround.spi.PluginDescriptor;
 import dev.jround.spi.PluginKind;
 import dev.jround.spi.device.DeviceBackend;
+import dev.jround.spi.device.DeviceCapabilities;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -61,6 +64,23 @@ public final class PyTorchCpuBackend implements DeviceBackend {
     public NDManager newManager() {
         return inPlatformContext(() -> engine().newBaseManager(Device.cpu()));
     }
+
+    /**
+     * Gradients through libtorch's autograd; float32, and bfloat16 only emulated: DJL 0.35.1's PyTorch JNI has no
+     * bfloat16 element type, so bf16 runs as float32 rounded after each operation (docs/models.md, "bfloat16").
+     * One device: the host CPU.
+     */
+    @Override
+    public DeviceCapabilities capabilities() {
+        return CAPABILITIES;
+    }
+
+    private static final DeviceCapabilities CAPABILITIES = DeviceCapabilities.builder()
+            .autograd(true)
+            .computeTypes(Set.of(DataType.FLOAT32))
+            .emulated(DataType.BFLOAT16)
+            .deviceCount(1)
+            .build();
 
     /** The PyTorch engine, registered explicitly when DJL's own ServiceLoader scan could not see it. */
     static Engine engine() {

@@ -2,13 +2,17 @@ package dev.jround.plugin.backend.pytorch;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
 import dev.jround.spi.PluginKind;
 import dev.jround.spi.device.DeviceBackend;
+import dev.jround.spi.device.DeviceCapabilities;
 import org.junit.jupiter.api.Test;
 
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.util.ServiceLoader;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,6 +29,25 @@ class PyTorchCpuBackendTest {
         assertEquals(PluginKind.DEVICE, backend.descriptor().kind());
         assertEquals("cpu", backend.deviceName());
         assertTrue(backend.isAvailable(), "libtorch from pytorch-native-cpu must load offline");
+    }
+
+    @Test
+    void declaresAutogradFloat32AndEmulatedBfloat16() {
+        DeviceCapabilities caps = new PyTorchCpuBackend().capabilities();
+        assertTrue(caps.supportsAutograd());
+        assertEquals(Set.of(DataType.FLOAT32, DataType.BFLOAT16), caps.computeTypes());
+        assertEquals(Set.of(DataType.BFLOAT16), caps.emulatedTypes());
+        assertEquals(1, caps.deviceCount());
+        assertEquals("autograd, bfloat16 (emulated) float32, 1 device", caps.summary());
+        // the autograd claim holds: d(sum(x*x))/dx = 2x
+        try (NDManager manager = new PyTorchCpuBackend().newManager()) {
+            NDArray x = manager.create(new float[]{1, 2, 3});
+            x.setRequiresGradient(true);
+            try (GradientCollector gc = manager.getEngine().newGradientCollector()) {
+                gc.backward(x.mul(x).sum());
+            }
+            assertArrayEquals(new float[]{2, 4, 6}, x.getGradient().toFloatArray());
+        }
     }
 
     @Test
