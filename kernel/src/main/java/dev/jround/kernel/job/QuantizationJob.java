@@ -154,7 +154,7 @@ public final class QuantizationJob {
                     Files.createDirectories(dir);
                     outputs.add(OutputLayout.formatDirectory(runDir, fmt, exporters.size()));
                     sessions.add(exporters.get(i).open(new ExportContext(fmt, dir, model.config(), model.source(),
-                            model.weights(), specs, setup.blockPrefixes(), runOptions, shardLimit(r, model), layout)));
+                            model.weights(), specs, setup.blockPrefixes(), runOptions, shardLimit(r, model), layout, model.tokenizer())));
                 }
                 Set<String> written = new HashSet<>();
                 int[] quantizedCount = {0};

@@ -2,6 +2,7 @@ package dev.jround.spi.data;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** A loaded tokenizer (tokenizer.json + tokenizer_config.json). */
 public interface Tokenizer extends AutoCloseable {
@@ -25,6 +26,16 @@ public interface Tokenizer extends AutoCloseable {
 
     /** Whether the tokenizer_config carries a chat template. */
     boolean hasChatTemplate();
+
+    /**
+     * The default chat template's source text, chosen by the tokenizer's own precedence (for the HF tokenizer:
+     * {@code chat_template.jinja} over tokenizer_config.json's {@code chat_template}). Exporters that store the
+     * template (GGUF's {@code tokenizer.chat_template}) take it from here, so the file says what the run rendered.
+     * Empty when there is none, or when the tokenizer does not expose it.
+     */
+    default Optional<String> chatTemplate() {
+        return Optional.empty();
+    }
 
     /**
      * Renders the chat template over messages ({@code role}, {@code content}) as transformers'

@@ -1,5 +1,6 @@
 package dev.jround.spi.export;
 
+import dev.jround.spi.data.Tokenizer;
 import dev.jround.spi.model.ModelConfig;
 import dev.jround.spi.model.TensorLayout;
 import dev.jround.spi.quant.LayerSpec;
@@ -22,15 +23,25 @@ import java.util.Map;
  * @param options      the run's settings for quantization_config: iters, lr, nsamples, seqlen, dataset, ...
  * @param maxShardBytes safetensors shard limit
  * @param layout       the architecture's tensor roles and facts, or {@code null} when its plugin declares none
+ * @param tokenizer    the run's tokenizer (the one calibration used), or {@code null} when none is installed or present;
+ *                     open for the session's life, closed by the kernel. Exporters that store tokenizer facts (the
+ *                     chat template) read them here rather than re-reading files with their own precedence.
  */
 public record ExportContext(String format, Path outputDir, ModelConfig config, Path sourceDir, TensorStore source,
                             List<LayerSpec> layers, List<String> blockPrefixes, Map<String, Object> options,
-                            long maxShardBytes, TensorLayout layout) {
+                            long maxShardBytes, TensorLayout layout, Tokenizer tokenizer) {
+
+    /** A context without a tokenizer (exporters then read tokenizer files from {@code sourceDir}). */
+    public ExportContext(String format, Path outputDir, ModelConfig config, Path sourceDir, TensorStore source,
+                         List<LayerSpec> layers, List<String> blockPrefixes, Map<String, Object> options,
+                         long maxShardBytes, TensorLayout layout) {
+        this(format, outputDir, config, sourceDir, source, layers, blockPrefixes, options, maxShardBytes, layout, null);
+    }
 
     /** A context without a tensor layout (for exporters that keep checkpoint names). */
     public ExportContext(String format, Path outputDir, ModelConfig config, Path sourceDir, TensorStore source,
                          List<LayerSpec> layers, List<String> blockPrefixes, Map<String, Object> options,
                          long maxShardBytes) {
-        this(format, outputDir, config, sourceDir, source, layers, blockPrefixes, options, maxShardBytes, null);
+        this(format, outputDir, config, sourceDir, source, layers, blockPrefixes, options, maxShardBytes, null, null);
     }
 }

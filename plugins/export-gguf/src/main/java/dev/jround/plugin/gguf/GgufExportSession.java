@@ -72,7 +72,8 @@ final class GgufExportSession implements ExportSession {
         }
         String name = modelName(ctx);
         long params = parameterCount(ctx);
-        Map<String, GgufValue> md = GgufModelMetadata.build(facts, cfg, ctx.sourceDir(), mix, name, params);
+        Map<String, GgufValue> md = GgufModelMetadata.build(facts, cfg, ctx.sourceDir(), mix, name, params,
+                ctx.tokenizer() == null ? null : ctx.tokenizer().chatTemplate().orElse(null));
         String fileName = name.replace(' ', '-').replace('/', '-') + "-" + GgufModelMetadata.sizeLabel(params) + "-"
                 + mix.name() + ".gguf";
         this.target = ctx.outputDir().resolve(fileName);

@@ -69,6 +69,15 @@ public final class GgufModelMetadata {
      */
     public static Map<String, GgufValue> build(ArchitectureFacts facts, ModelConfig cfg, Path sourceDir, GgufMix mix,
                                                String name, long params) {
+        return build(facts, cfg, sourceDir, mix, name, params, null);
+    }
+
+    /**
+     * @param chatTemplate the run's tokenizer's default chat template ({@code ExportContext.tokenizer()}), which wins
+     *                     over the files in {@code sourceDir}; {@code null} to read the files
+     */
+    public static Map<String, GgufValue> build(ArchitectureFacts facts, ModelConfig cfg, Path sourceDir, GgufMix mix,
+                                               String name, long params, String chatTemplate) {
         ArchitectureFacts.LlamaCpp lc = facts.llamaCpp();
         if (lc == null) {
             throw new UnsupportedFeatureException("llama.cpp has no " + facts.name() + " architecture",
@@ -102,7 +111,7 @@ public final class GgufModelMetadata {
         }
         ropeScaling(cfg, arch, md);
         md.put("general.quantization_version", GgufValue.uint32(2));
-        tokenizer(cfg, facts.vocabSize(), sourceDir, md);
+        tokenizer(cfg, facts.vocabSize(), sourceDir, chatTemplate, md);
         return md;
     }
 
@@ -190,7 +199,7 @@ public final class GgufModelMetadata {
         }
     }
 
-    private static void tokenizer(ModelConfig cfg, int vocabSize, Path dir, Map<String, GgufValue> md) {
+    private static void tokenizer(ModelConfig cfg, int vocabSize, Path dir, String chatTemplate, Map<String, GgufValue> md) {
         JsonNode tj = readJson(dir.resolve("tokenizer.json"));
         JsonNode tc = readJson(dir.resolve("tokenizer_config.json"));
         Path spModel = dir.resolve("tokenizer.model");
@@ -244,6 +253,10 @@ public final class GgufModelMetadata {
         }
         specialTokens(cfg, tj, tc, tokens, vocabSize, md);
         chatTemplate(dir, tc, md);
+        if (chatTemplate != null) {
+            // the tokenizer plugin's choice (chat_template.jinja over tokenizer_config.json) is what the run rendered
+            md.put("tokenizer.chat_template", GgufValue.string(chatTemplate));
+        }
     }
 
     static boolean isByteLevel(JsonNode tj) {

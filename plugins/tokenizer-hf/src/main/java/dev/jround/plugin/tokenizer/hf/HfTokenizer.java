@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A tokenizer directory: {@code tokenizer.json} runs in DJL's native tokenizers; {@code tokenizer_config.json}
@@ -215,6 +216,11 @@ final class HfTokenizer implements Tokenizer {
     @Override
     public boolean hasChatTemplate() {
         return chatTemplate != null;
+    }
+
+    @Override
+    public Optional<String> chatTemplate() {
+        return Optional.ofNullable(chatTemplate);
     }
 
     @Override
