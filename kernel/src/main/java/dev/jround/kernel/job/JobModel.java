@@ -51,9 +51,4 @@ final class JobModel {
                     "valid: fp32 / float32 (default), bf16 / bfloat16");
         };
     }
-
-    /** The tokenizer's pad id, or -1 (no tokenizer or no pad token). */
-    static long padTokenId(LoadedModel m) {
-        return m.tokenizer() == null ? -1 : m.tokenizer().padTokenId();
-    }
 }
