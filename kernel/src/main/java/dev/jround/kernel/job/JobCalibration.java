@@ -17,8 +17,20 @@ import java.util.List;
  * Calibration samples for a run: the dataset spec prepared by the kernel's calibration pipeline, with
  * the run's model as the sampler behind {@code self:} data. {@code seqlen} is clamped to the model's
  * context as AutoRound does.
+ *
+ * @param description the dataset spec used, or {@code none}
  */
 record JobCalibration(List<long[]> samples, String description) {
+
+    static final JobCalibration NONE = new JobCalibration(List.of(), "none");
+
+    /** Stage "calibrate": samples only when the chosen algorithm needs data, else {@link #NONE}. */
+    static JobCalibration forPlan(PluginRegistry registry, Plan plan, LoadedModel model, ProgressListener progress) {
+        if (!plan.choice().needsData() || !plan.algorithm().needsCalibration()) {
+            return NONE;
+        }
+        return prepare(registry, plan.request(), model, progress);
+    }
 
     static JobCalibration prepare(PluginRegistry registry, QuantizeRequest r, LoadedModel model, ProgressListener progress) {
         if (model.tokenizer() == null && (r.dataset() == null || !r.dataset().startsWith("self"))) {

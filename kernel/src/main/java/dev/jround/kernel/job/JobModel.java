@@ -7,9 +7,7 @@ import dev.jround.kernel.model.LoadedModel;
 import dev.jround.kernel.model.ModelLoader;
 import dev.jround.kernel.registry.PluginRegistry;
 import dev.jround.spi.InvalidInputException;
-import dev.jround.spi.model.ModelConfig;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -22,14 +20,19 @@ final class JobModel {
     private JobModel() {
     }
 
+    /**
+     * Stage "open": config.json (read once, by the loader), safetensors headers, shapes. The compute type is a flag,
+     * so it is refused before the model is read.
+     */
     static LoadedModel open(PluginRegistry registry, QuantizeRequest r) {
-        ModelSource source = ModelSource.fromEnvironment();
-        Path dir = source.resolve(r.model());
-        if (Files.isRegularFile(dir.resolve("config.json")) && ModelConfig.read(dir).has("quantization_config")) {
-            throw new InvalidInputException("model " + dir + " is already quantized (config.json has quantization_config)",
-                    "quantize the full-precision model; 'jround eval' and 'jround generate' read quantized checkpoints");
-        }
-        return new ModelLoader(registry, arg -> dir).load(r.model(), computeType(r.modelDtype()), deviceName(r.device()));
+        DataType computeType = computeType(r.modelDtype());
+        Path dir = ModelSource.fromEnvironment().resolve(r.model());
+        return new ModelLoader(registry, arg -> dir).load(r.model(), computeType, deviceName(r.device()), config -> {
+            if (config.has("quantization_config")) {
+                throw new InvalidInputException("model " + dir + " is already quantized (config.json has quantization_config)",
+                        "quantize the full-precision model; 'jround eval' and 'jround generate' read quantized checkpoints");
+            }
+        });
     }
 
     /** AutoRound's {@code --device 0} / {@code auto} mean "the best device"; a name picks that backend. */
@@ -47,10 +50,5 @@ final class JobModel {
             default -> throw new InvalidInputException("--model_dtype " + modelDtype + " is not supported",
                     "valid: fp32 / float32 (default), bf16 / bfloat16");
         };
-    }
-
-    /** The tokenizer's pad id, or -1 (no tokenizer or no pad token). */
-    static long padTokenId(LoadedModel m) {
-        return m.tokenizer() == null ? -1 : m.tokenizer().padTokenId();
     }
 }

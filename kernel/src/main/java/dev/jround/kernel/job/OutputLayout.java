@@ -1,8 +1,15 @@
 package dev.jround.kernel.job;
 
+import dev.jround.kernel.model.LoadedModel;
+import dev.jround.kernel.output.OutputTarget;
+import dev.jround.spi.quant.ProgressListener;
 import dev.jround.spi.quant.QuantScheme;
 
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -13,6 +20,39 @@ import java.util.Optional;
 public final class OutputLayout {
 
     private OutputLayout() {
+    }
+
+    /**
+     * Stage "claim", the last refusal before work: refuses overlaps with the inputs and outputs jround did not write,
+     * and recovers a replacement a killed run left half done. The target is written only after calibration.
+     */
+    static Claim claim(Plan plan, LoadedModel model, ProgressListener progress) {
+        QuantizeRequest r = plan.request();
+        Path runDir = runDirectory(Path.of(r.outputDir()), r.model(), plan.setup().scheme(), plan.formats().runDirectorySuffix());
+        return new Claim(runDir, OutputTarget.claim(runDir, inputs(r, model), true, "quantize", progress::message));
+    }
+
+    /** A claimed run directory: {@code runDir} as the request named it (reported as such), and its target. */
+    record Claim(Path runDir, OutputTarget target) {
+    }
+
+    /** What the run reads: the model directory and local calibration files named in the dataset spec. */
+    private static List<Path> inputs(QuantizeRequest r, LoadedModel model) {
+        List<Path> in = new ArrayList<>();
+        in.add(model.source());
+        if (r.dataset() != null) {
+            for (String entry : r.dataset().split(",")) {
+                String name = entry.split(":", 2)[0].trim();
+                try {
+                    if (!name.isEmpty() && Files.exists(Path.of(name))) {
+                        in.add(Path.of(name));
+                    }
+                } catch (InvalidPathException ignored) {
+                    // a hub dataset id, not a path
+                }
+            }
+        }
+        return in;
     }
 
     /**

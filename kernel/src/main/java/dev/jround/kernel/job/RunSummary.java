@@ -1,6 +1,11 @@
 package dev.jround.kernel.job;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -21,6 +26,14 @@ import java.util.List;
 public record RunSummary(List<Path> outputs, String algorithm, String dataset, int samples, int quantized, int skipped,
                          List<BlockPipeline.BlockStat> blocks, double seconds, long peakHeapBytes, long peakRssBytes) {
 
+    /** Stage "report": what a committed run did, from the stages' outputs; {@code startNanos} from {@link System#nanoTime}. */
+    static RunSummary of(Plan plan, JobCalibration calib, Export export, List<BlockPipeline.BlockStat> stats, long startNanos) {
+        double secs = (System.nanoTime() - startNanos) / 1e9;
+        int skipped = (int) plan.layers().stream().filter(s -> !s.quantized()).count();
+        return new RunSummary(export.outputs(), plan.choice().algorithm(), calib.description(), calib.samples().size(),
+                export.quantizedCount(), skipped, stats, secs, peakHeap(), peakRss());
+    }
+
     public void print(PrintWriter out) {
         out.println();
         out.println("== jround summary ==");
@@ -40,5 +53,29 @@ public record RunSummary(List<Path> outputs, String algorithm, String dataset, i
             out.printf("%-22s %s%n", "output", p);
         }
         out.flush();
+    }
+
+    static long peakHeap() {
+        long sum = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) {
+                sum += p.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+
+    /** Peak resident set size from /proc (Linux), which includes native (libtorch) memory. */
+    static long peakRss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not Linux: report unknown
+        }
+        return -1;
     }
 }

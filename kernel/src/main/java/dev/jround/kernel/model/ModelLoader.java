@@ -22,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -57,6 +58,14 @@ public final class ModelLoader {
      *                   highest-ranked available one
      */
     public LoadedModel load(String model, DataType computeType, String deviceName) {
+        return load(model, computeType, deviceName, config -> { });
+    }
+
+    /**
+     * @param admit sees config.json (read here once, before any safetensors header) and may refuse the model, as a
+     *              quantization run refuses an already quantized one
+     */
+    public LoadedModel load(String model, DataType computeType, String deviceName, Consumer<ModelConfig> admit) {
         Path path = resolver.apply(model);
         if (path == null || !Files.exists(path)) {
             throw new InvalidInputException("model not found: " + model,
@@ -66,10 +75,17 @@ public final class ModelLoader {
         if (computeType != DataType.FLOAT32 && computeType != DataType.BFLOAT16) {
             throw new InvalidInputException("compute type " + computeType + " is not supported", "use float32 or bfloat16");
         }
+        ModelConfig fullPrecision = null;
+        if (Files.isDirectory(path) && Files.isRegularFile(path.resolve("config.json"))) {
+            ModelConfig read = ModelConfig.read(path);
+            admit.accept(read);
+            fullPrecision = read.has("quantization_config") ? null : read;
+        }
+        boolean viaBackend = fullPrecision == null;
         ModelConfig config;
         TensorStore weights;
         String description;
-        if (needsInferenceBackend(path)) {
+        if (viaBackend) {
             InferenceBackend backend = inferenceBackendFor(path);
             InferenceBackend.LoadedCheckpoint ckpt = backend.load(path);
             config = ckpt.config();
@@ -77,7 +93,7 @@ public final class ModelLoader {
             description = ckpt.description() == null || ckpt.description().isBlank()
                     ? backend.descriptor().id() : ckpt.description();
         } else {
-            config = ModelConfig.read(path);
+            config = fullPrecision;
             CheckpointAudit.config(config);
             weights = SafetensorsCheckpoint.open(path);
             description = "safetensors";
@@ -89,11 +105,11 @@ public final class ModelLoader {
             DeviceBackend device = deviceFor(deviceName);
             DeviceCheck.computeType(device, computeType);
             lm = arch.bind(config, weights, device, computeType);
-            if (!needsInferenceBackend(path)) {
+            if (!viaBackend) {
                 CheckpointAudit.shapes(lm, weights, config);
             }
             tokenizer = tokenizerFor(path, config);
-            return new LoadedModel(path, config, weights, lm, tokenizer, device,
+            return new LoadedModel(path, config, arch, weights, lm, tokenizer, device,
                     arch.descriptor().id() + " " + config.modelType() + ", " + description);
         } catch (RuntimeException e) {
             if (lm != null) {
@@ -102,17 +118,6 @@ public final class ModelLoader {
             weights.close();
             throw e;
         }
-    }
-
-    /** A single file (.gguf), a directory whose config.json declares a quantization, or one without config.json. */
-    static boolean needsInferenceBackend(Path path) {
-        if (Files.isRegularFile(path)) {
-            return true;
-        }
-        if (!Files.isRegularFile(path.resolve("config.json"))) {
-            return true;
-        }
-        return ModelConfig.read(path).has("quantization_config");
     }
 
     InferenceBackend inferenceBackendFor(Path path) {

@@ -153,9 +153,26 @@ class ModelLoaderTest {
             assertNull(m.tokenizer());
             assertEquals(dir, m.source());
             assertTrue(m.description().contains("safetensors"), m.description());
+            assertEquals("llama", m.architecture().descriptor().id(), "the binding architecture travels with the model");
         }
         assertEquals("cpu", new ModelLoader(reg).deviceFor("cpu").deviceName());
         assertThrows(UnsupportedFeatureException.class, () -> new ModelLoader(reg).deviceFor("cuda"));
+    }
+
+    @Test
+    void theAdmitHookSeesConfigJsonBeforeAnySafetensorsHeaderIsRead() throws IOException {
+        Path dir = model("a", "{\"model_type\": \"llama\", \"quantization_config\": {}}");
+        Files.writeString(dir.resolve("model.safetensors"), "not a safetensors file");
+        PluginRegistry reg = new Registry(List.of(arch("llama", "llama"), device("cpu", 1, true)));
+        List<ModelConfig> seen = new ArrayList<>();
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> new ModelLoader(reg).load(dir.toString(), DataType.FLOAT32, null, c -> {
+                    seen.add(c);
+                    throw new InvalidInputException("refused " + c.modelType(), "hint");
+                }));
+        assertEquals("refused llama", e.getMessage());
+        assertEquals(1, seen.size());
+        assertTrue(bound.isEmpty());
     }
 
     @Test
