@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The third-party plugin in examples/third-party-plugin, end to end: built outside the reactor against the
-# published jround-spi, dropped into a copy of the product (distribution/target/jround stays untouched),
+# published jround-spi and jround-lib-* (hf-packed, safetensors), dropped into a copy of the product (distribution/target/jround stays untouched),
 # then used by the CLI (listed, format and preset shown, a quantize of ../shared/models/aidreams260K
 # exported with them) and hot-installed into and removed from a running jround-host.
-# Called by .ci/run after the reactor build; needs distribution/target/jround and jround-spi in ~/.m2.
+# Called by .ci/run after the reactor build; needs distribution/target/jround and jround-spi, jround-lib-hf-packed (with its test-jar) and jround-lib-safetensors in ~/.m2.
 # PYTHON (default /work/pyenv/bin/python, else python3) with numpy + safetensors adds the Python reader check.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,7 +37,7 @@ wait_for() {
 
 [ -x $PRODUCT/bin/jround ] || { echo "$PRODUCT not built: run the reactor build first"; exit 1; }
 
-step "build the example outside the reactor (published jround-spi only)"
+step "build the example outside the reactor (published jround-spi and jround-lib-* only)"
 rm -f "$JAR"
 mvn -B -ntp -q -f $EX/pom.xml package
 ls -l "$JAR"

@@ -2,7 +2,7 @@ package dev.jround.cli;
 
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.inference.InferenceBackend;
-import dev.jround.spi.tensor.SafetensorsFile;
+import dev.jround.lib.safetensors.SafetensorsFile;
 import dev.jround.spi.tensor.TensorInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -8,13 +8,13 @@ import dev.jround.spi.UnsupportedFeatureException;
 import dev.jround.spi.export.ExportContext;
 import dev.jround.spi.export.ExportSession;
 import dev.jround.spi.export.Exporter;
-import dev.jround.spi.pack.GptqPacking;
-import dev.jround.spi.pack.PackedLayout;
-import dev.jround.spi.pack.ZeroPointConvention;
+import dev.jround.lib.hf.GptqPacking;
+import dev.jround.lib.hf.PackedLayout;
+import dev.jround.lib.hf.ZeroPointConvention;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.tensor.HostTensor;
-import dev.jround.spi.tensor.SafetensorsWriter;
+import dev.jround.lib.safetensors.SafetensorsWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,7 +1,7 @@
 package dev.jround.it;
 
 import dev.jround.spi.tensor.HostTensor;
-import dev.jround.spi.tensor.SafetensorsWriter;
+import dev.jround.lib.safetensors.SafetensorsWriter;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -14,7 +14,7 @@ import dev.jround.kernel.registry.ServiceLoaderRegistry;
 import dev.jround.plugin.gguf.GgmlType;
 import dev.jround.plugin.gguf.GgufFile;
 import dev.jround.spi.tensor.HostTensor;
-import dev.jround.spi.tensor.SafetensorsWriter;
+import dev.jround.lib.safetensors.SafetensorsWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -15,7 +15,7 @@ import dev.jround.kernel.model.ModelLoader;
 import dev.jround.kernel.registry.ServiceLoaderRegistry;
 import dev.jround.plugin.gguf.GgmlType;
 import dev.jround.plugin.gguf.GgufFile;
-import dev.jround.spi.tensor.SafetensorsCheckpoint;
+import dev.jround.lib.safetensors.SafetensorsCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

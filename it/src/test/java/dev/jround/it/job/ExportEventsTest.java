@@ -16,7 +16,7 @@ import dev.jround.spi.model.TensorLayout;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.tensor.HostTensor;
-import dev.jround.spi.tensor.SafetensorsWriter;
+import dev.jround.lib.safetensors.SafetensorsWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

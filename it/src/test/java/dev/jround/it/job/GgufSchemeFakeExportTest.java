@@ -2,7 +2,7 @@ package dev.jround.it.job;
 
 import dev.jround.cli.JroundCli;
 import dev.jround.it.TinyLlama;
-import dev.jround.spi.tensor.SafetensorsCheckpoint;
+import dev.jround.lib.safetensors.SafetensorsCheckpoint;
 import dev.jround.spi.tensor.TensorStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -4,7 +4,7 @@ import dev.jround.it.Shared;
 import dev.jround.kernel.api.AutoRound;
 import dev.jround.kernel.job.QuantizationJob;
 import dev.jround.spi.tensor.HostTensor;
-import dev.jround.spi.tensor.SafetensorsCheckpoint;
+import dev.jround.lib.safetensors.SafetensorsCheckpoint;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -13,7 +13,7 @@ import dev.jround.kernel.eval.Generator;
 import dev.jround.kernel.model.LoadedModel;
 import dev.jround.kernel.model.ModelLoader;
 import dev.jround.kernel.registry.ServiceLoaderRegistry;
-import dev.jround.spi.tensor.SafetensorsWriter;
+import dev.jround.lib.safetensors.SafetensorsWriter;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

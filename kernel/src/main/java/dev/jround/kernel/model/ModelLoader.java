@@ -11,7 +11,7 @@ import dev.jround.spi.inference.InferenceBackend;
 import dev.jround.spi.model.CausalLM;
 import dev.jround.spi.model.ModelArchitecture;
 import dev.jround.spi.model.ModelConfig;
-import dev.jround.spi.tensor.SafetensorsCheckpoint;
+import dev.jround.lib.safetensors.SafetensorsCheckpoint;
 import dev.jround.spi.tensor.TensorStore;
 
 import java.nio.file.Files;

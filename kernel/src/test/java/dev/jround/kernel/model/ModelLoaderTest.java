@@ -18,7 +18,7 @@ import dev.jround.spi.model.ModelArchitecture;
 import dev.jround.spi.model.ModelConfig;
 import dev.jround.spi.tensor.HostTensor;
 import dev.jround.spi.tensor.MapTensorStore;
-import dev.jround.spi.tensor.SafetensorsWriter;
+import dev.jround.lib.safetensors.SafetensorsWriter;
 import dev.jround.spi.tensor.TensorStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

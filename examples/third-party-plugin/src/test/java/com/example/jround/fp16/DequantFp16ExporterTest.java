@@ -7,11 +7,11 @@ import dev.jround.spi.export.Exporter;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.quant.SchemePreset;
-import dev.jround.spi.pack.testing.ExportFixture;
+import dev.jround.lib.hf.testing.ExportFixture;
 import dev.jround.spi.tensor.DType;
 import dev.jround.spi.tensor.Floats;
 import dev.jround.spi.tensor.HostTensor;
-import dev.jround.spi.tensor.SafetensorsFile;
+import dev.jround.lib.safetensors.SafetensorsFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -5,7 +5,7 @@ import dev.jround.spi.PluginKind;
 import dev.jround.spi.export.ExportContext;
 import dev.jround.spi.export.ExportSession;
 import dev.jround.spi.export.Exporter;
-import dev.jround.spi.pack.PackedRules;
+import dev.jround.lib.hf.PackedRules;
 import dev.jround.spi.quant.LayerSpec;
 
 import java.util.List;

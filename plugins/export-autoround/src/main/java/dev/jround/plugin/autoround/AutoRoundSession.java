@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.export.ExportContext;
-import dev.jround.spi.pack.PackedLayout;
-import dev.jround.spi.pack.PackedLayoutSession;
+import dev.jround.lib.hf.PackedLayout;
+import dev.jround.lib.hf.PackedLayoutSession;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
 

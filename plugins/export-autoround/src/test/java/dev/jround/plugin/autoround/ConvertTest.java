@@ -1,9 +1,9 @@
 package dev.jround.plugin.autoround;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.jround.spi.pack.PackedCheckpoint;
-import dev.jround.spi.pack.PackedConverter;
-import dev.jround.spi.pack.PackedLayout;
+import dev.jround.lib.hf.PackedCheckpoint;
+import dev.jround.lib.hf.PackedConverter;
+import dev.jround.lib.hf.PackedLayout;
 import dev.jround.spi.quant.QuantizedLayer;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,7 +1,7 @@
 package dev.jround.plugin.autoround;
 
-import dev.jround.spi.pack.testing.ExportFixture;
-import dev.jround.spi.pack.testing.PythonCrossCheck;
+import dev.jround.lib.hf.testing.ExportFixture;
+import dev.jround.lib.hf.testing.PythonCrossCheck;
 import dev.jround.spi.quant.QuantScheme;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -3,8 +3,8 @@ package dev.jround.plugin.autoround;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.jround.spi.pack.PackedCheckpoint;
-import dev.jround.spi.pack.testing.ReferenceRepack;
+import dev.jround.lib.hf.PackedCheckpoint;
+import dev.jround.lib.hf.testing.ReferenceRepack;
 import dev.jround.spi.quant.LayerSpec;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,7 +63,7 @@ class ReferenceRepackTest {
         ObjectNode wantStandalone = (ObjectNode) json.readTree(ref.resolve("quantization_config.json").toFile());
         wantStandalone.remove("static_attention_granularity");
         wantStandalone.remove("static_kv_granularity");
-        String expected = dev.jround.spi.pack.PyJson.write(wantStandalone, false);
+        String expected = dev.jround.lib.hf.PyJson.write(wantStandalone, false);
         assertEquals(expected, Files.readString(out.resolve("quantization_config.json")), "same keys in the same order");
     }
 }

@@ -8,7 +8,7 @@ import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.tensor.Floats;
-import dev.jround.spi.tensor.SafetensorsCheckpoint;
+import dev.jround.lib.safetensors.SafetensorsCheckpoint;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

@@ -9,7 +9,7 @@ import dev.jround.spi.model.ModelConfig;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.QuantizedLayer;
-import dev.jround.spi.tensor.SafetensorsCheckpoint;
+import dev.jround.lib.safetensors.SafetensorsCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -9,8 +9,8 @@ import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.tensor.HostTensor;
-import dev.jround.spi.tensor.SafetensorsCheckpoint;
-import dev.jround.spi.tensor.SafetensorsWriter;
+import dev.jround.lib.safetensors.SafetensorsCheckpoint;
+import dev.jround.lib.safetensors.SafetensorsWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,6 +1,6 @@
 package dev.jround.plugin.packed;
 
-import dev.jround.spi.pack.PackedCheckpoint;
+import dev.jround.lib.hf.PackedCheckpoint;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.tensor.DType;
 import dev.jround.spi.tensor.HostTensor;

@@ -4,7 +4,7 @@ import dev.jround.spi.PluginDescriptor;
 import dev.jround.spi.PluginKind;
 import dev.jround.spi.inference.InferenceBackend;
 import dev.jround.spi.model.ModelConfig;
-import dev.jround.spi.pack.PackedCheckpoint;
+import dev.jround.lib.hf.PackedCheckpoint;
 
 import java.nio.file.Path;
 import java.util.List;

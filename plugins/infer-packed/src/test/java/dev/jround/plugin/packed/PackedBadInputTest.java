@@ -6,7 +6,7 @@ import dev.jround.spi.CorruptInputException;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.tensor.DType;
 import dev.jround.spi.tensor.HostTensor;
-import dev.jround.spi.tensor.SafetensorsWriter;
+import dev.jround.lib.safetensors.SafetensorsWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -10,7 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.jround.spi.model.BlockInputs;
 import dev.jround.spi.model.CausalLM;
-import dev.jround.spi.model.ModelTensors;
+import dev.jround.lib.model.ModelTensors;
 import dev.jround.spi.quant.BlockJob;
 import dev.jround.spi.quant.BlockResult;
 import dev.jround.spi.quant.LayerSpec;

@@ -16,7 +16,7 @@ import dev.jround.spi.model.BlockInputs;
 import dev.jround.spi.model.CausalLM;
 import dev.jround.spi.model.LinearInfo;
 import dev.jround.spi.model.ModelConfig;
-import dev.jround.spi.model.ModelTensors;
+import dev.jround.lib.model.ModelTensors;
 import dev.jround.spi.tensor.TensorStore;
 
 import java.util.ArrayList;

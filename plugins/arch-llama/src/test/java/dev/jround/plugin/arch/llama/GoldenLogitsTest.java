@@ -11,10 +11,10 @@ import dev.jround.spi.model.BlockInputs;
 import dev.jround.spi.model.CausalLM;
 import dev.jround.spi.model.LinearInfo;
 import dev.jround.spi.model.ModelConfig;
-import dev.jround.spi.model.testing.GoldenLogits;
+import dev.jround.lib.model.testing.GoldenLogits;
 import dev.jround.spi.tensor.HostTensor;
-import dev.jround.spi.tensor.SafetensorsCheckpoint;
-import dev.jround.spi.tensor.SafetensorsFile;
+import dev.jround.lib.safetensors.SafetensorsCheckpoint;
+import dev.jround.lib.safetensors.SafetensorsFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -25,8 +25,8 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static dev.jround.spi.model.testing.GoldenLogits.CPU;
-import static dev.jround.spi.model.testing.GoldenLogits.tensor;
+import static dev.jround.lib.model.testing.GoldenLogits.CPU;
+import static dev.jround.lib.model.testing.GoldenLogits.tensor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -70,7 +70,7 @@ class GoldenLogitsTest {
             assertEquals(DataType.BFLOAT16, model.computeType());
             NDArray ours = logits;
             // every logit is a bfloat16 value (held in float32: DJL's PyTorch JNI has no bf16 element type)
-            assertEquals(0f, ours.sub(dev.jround.spi.model.ModelTensors.roundToBfloat16(ours)).abs().max().getFloat());
+            assertEquals(0f, ours.sub(dev.jround.lib.model.ModelTensors.roundToBfloat16(ours)).abs().max().getFloat());
             float toBf16 = ours.sub(tensor(m, g, "logits_bf16")).abs().max().getFloat();
             float toFp32 = ours.sub(tensor(m, g, "logits")).abs().max().getFloat();
             assertTrue(toBf16 < 0.08, name + " bf16 max |delta logit| vs transformers bf16: " + toBf16);
@@ -147,7 +147,7 @@ class GoldenLogitsTest {
         v[2] = Float.intBitsToFloat(0xBF808000);
         float[] expected = HostTensor.ofFloats(v, dev.jround.spi.tensor.DType.BF16, v.length).toFloats();
         try (NDManager m = NDManager.newBaseManager()) {
-            float[] ours = dev.jround.spi.model.ModelTensors.roundToBfloat16(m.create(v)).toFloatArray();
+            float[] ours = dev.jround.lib.model.ModelTensors.roundToBfloat16(m.create(v)).toFloatArray();
             assertEquals(1.0f, ours[0]);
             assertArrayEquals(expected, ours);
         }

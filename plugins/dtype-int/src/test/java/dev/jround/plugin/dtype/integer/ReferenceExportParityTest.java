@@ -3,7 +3,7 @@ package dev.jround.plugin.dtype.integer;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.QuantizedLayer;
-import dev.jround.spi.tensor.SafetensorsFile;
+import dev.jround.lib.safetensors.SafetensorsFile;
 import dev.jround.spi.tensor.TensorInfo;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
