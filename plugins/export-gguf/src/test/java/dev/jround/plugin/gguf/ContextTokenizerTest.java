@@ -4,7 +4,7 @@ import dev.jround.spi.data.Tokenizer;
 import dev.jround.spi.export.ExportContext;
 import dev.jround.spi.export.ExportSession;
 import dev.jround.spi.model.ModelConfig;
-import dev.jround.spi.tensor.SafetensorsCheckpoint;
+import dev.jround.lib.safetensors.SafetensorsCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
