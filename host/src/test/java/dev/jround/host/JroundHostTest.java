@@ -249,13 +249,23 @@ class JroundHostTest {
         }
     }
 
+    private static boolean settled() {
+        host.rescan();
+        return true;
+    }
+
     static Optional<String> version(Class<? extends dev.jround.spi.JroundPlugin> type, String id) {
         return host.registry().find(type, id).map(p -> p.descriptor().version());
     }
 
+    /**
+     * Waits until {@code condition} holds once the watcher is idle: a scan that updated a bundle registers the new
+     * revision's services before it refreshes the bundles (a moment without them), and {@code rescan} blocks until
+     * such a scan, refresh included, is over.
+     */
     static void awaitTrue(BooleanSupplier condition, String what) {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (!condition.getAsBoolean()) {
+        while (!(condition.getAsBoolean() && settled() && condition.getAsBoolean())) {
             if (System.nanoTime() > deadline) {
                 fail("timed out waiting for: " + what + "; registry: " + host.registry().entries());
             }
