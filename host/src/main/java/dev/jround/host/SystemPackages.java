@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  * so that the system bundle exports the SPI, the DJL platform (with its natives already bound to the
  * application class loader) and their libraries to plugin bundles. Jars that are bundles contribute
  * exactly their {@code Export-Package} clauses with the versions they declare (the SPI exports
- * {@code dev.jround.spi.*;version=0.1.0}); plain jars contribute each package they contain, versioned
+ * {@code dev.jround.spi.*;version=1.0.0}); plain jars contribute each package they contain, versioned
  * by the jar's manifest version when that is a valid OSGi version.
  */
 final class SystemPackages {

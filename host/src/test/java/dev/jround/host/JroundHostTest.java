@@ -178,13 +178,13 @@ class JroundHostTest {
     @Test
     @Order(8)
     void aPluginBuiltForAnotherSpiMajorIsRefusedAndTheHostCarriesOn() throws IOException {
-        // what bnd would generate for a plugin compiled against SPI 1.x
+        // what bnd would generate for a plugin compiled against SPI 2.x
         replacePlugin(BUNDLES.resolve("jround-plugin-example-plugin.jar"), "example-plugin-spi1.jar", "3.0.0",
-                a -> a.putValue("Import-Package", a.getValue("Import-Package").replace("[0.1,1)", "[1.0,2)")));
+                a -> a.putValue("Import-Package", a.getValue("Import-Package").replace("[1.0,2)", "[2.0,3)")));
         awaitTrue(() -> host.bundles().stream().anyMatch(b -> b.getVersion().toString().equals("3.0.0")),
                 "the jar is installed");
         Bundle refused = host.bundles().stream().filter(b -> b.getVersion().toString().equals("3.0.0")).findFirst().orElseThrow();
-        assertEquals(Bundle.INSTALLED, refused.getState(), "unresolved: the system bundle exports dev.jround.spi 0.1.0");
+        assertEquals(Bundle.INSTALLED, refused.getState(), "unresolved: the system bundle exports dev.jround.spi 1.0.0");
         assertTrue(host.registry().find(Exporter.class, "example_npz").isEmpty());
         assertMatMul(host.registry().find(DeviceBackend.class, "pytorch-cpu").orElseThrow());
         Files.delete(plugins.resolve("example-plugin-spi1.jar"));
@@ -196,8 +196,8 @@ class JroundHostTest {
     void systemBundleExportsTheSpiWithItsVersionAndTheDjlPlatform() {
         Map<String, String> packages = SystemPackages.scan(
                 SystemPackages.classPathEntries(System.getProperty("java.class.path")));
-        assertEquals("0.1.0", packages.get("dev.jround.spi"));
-        assertEquals("0.1.0", packages.get("dev.jround.spi.device"));
+        assertEquals("1.0.0", packages.get("dev.jround.spi"));
+        assertEquals("1.0.0", packages.get("dev.jround.spi.device"));
         assertTrue(packages.containsKey("ai.djl.ndarray"));
         assertTrue(packages.containsKey("ai.djl.pytorch.engine"));
         assertFalse(packages.containsKey("org.osgi.framework"), "the framework exports its own API");
@@ -218,8 +218,8 @@ class JroundHostTest {
 
     static void exportOneLayer(Exporter exporter, Path out) {
         assertTrue(exporter.refusal("example_npz", LAYER).isEmpty());
-        ExportContext ctx = new ExportContext("example_npz", out, null, null, null, List.of(LAYER),
-                List.of("model.layers"), Map.of(), Long.MAX_VALUE);
+        ExportContext ctx = ExportContext.builder().format("example_npz").outputDir(out).layers(List.of(LAYER))
+                .blockPrefixes(List.of("model.layers")).build();
         try (ExportSession session = exporter.open(ctx)) {
             session.addQuantized(new QuantizedLayer(LAYER, 4, new int[]{1, 2, 3, 4, 5, 6, 7, 8},
                     new float[]{0.1f, 0.2f}, new int[]{8, 8}, new float[8], null, Map.of()));

@@ -114,11 +114,13 @@ public final class BlockPipeline {
                 }
                 BlockResult result;
                 if (layers.isEmpty()) {
-                    result = new BlockResult(List.of(), Double.NaN, Double.NaN, -1);
+                    result = BlockResult.builder().build();
                 } else {
                     List<NDArray> inputs = xQ != null ? xQ : xFp;
-                    BlockJob job = new BlockJob(model, b, layers, calibrated ? inputs : List.of(), yRef, aux,
-                            lossMask, imatrix, dataTypes, options, rng, blockManager, progress);
+                    BlockJob job = BlockJob.builder().model(model).blockIndex(b).layers(layers)
+                            .inputs(calibrated ? inputs : List.of()).reference(yRef).aux(aux).lossMask(lossMask)
+                            .imatrix(imatrix).dataTypes(dataTypes).options(options).rng(rng).manager(blockManager)
+                            .progress(progress).build();
                     result = algorithm.quantizeBlock(job);
                 }
                 for (QuantizedLayer q : result.layers()) {

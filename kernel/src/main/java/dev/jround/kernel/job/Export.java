@@ -48,8 +48,10 @@ final class Export implements AutoCloseable {
                 Path dir = OutputLayout.formatDirectory(partial, fmt, formats.size());
                 Files.createDirectories(dir);
                 export.outputs.add(OutputLayout.formatDirectory(claim.runDir(), fmt, formats.size()));
-                export.sessions.add(formats.exporters().get(i).open(new ExportContext(fmt, dir, model.config(), model.source(),
-                        model.weights(), plan.layers(), plan.setup().blockPrefixes(), runOptions, shardLimit, model.layout(), model.tokenizer())));
+                export.sessions.add(formats.exporters().get(i).open(ExportContext.builder().format(fmt).outputDir(dir)
+                        .config(model.config()).sourceDir(model.source()).source(model.weights()).layers(plan.layers())
+                        .blockPrefixes(plan.setup().blockPrefixes()).options(runOptions).maxShardBytes(shardLimit)
+                        .layout(model.layout()).tokenizer(model.tokenizer()).build()));
             }
             return export;
         } catch (IOException e) {

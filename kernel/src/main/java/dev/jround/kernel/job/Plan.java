@@ -47,9 +47,12 @@ record Plan(QuantizeRequest request, Formats formats, SchemeSetup setup, Algorit
         Function<QuantScheme, QuantDataType> dataTypes = dataTypeLookup(registry);
         // every quantized layer's data type is looked up now, so that a missing plugin refuses before work
         setup.layers().stream().filter(LayerSpec::quantized).forEach(s -> dataTypes.apply(s.scheme()));
-        TuningOptions options = new TuningOptions(r.effectiveIters(), r.effectiveLr(), r.minmaxLr(),
-                r.effectiveBatchSize(), r.gradientAccumulateSteps(), r.enableMinmaxTuning(), r.notUseBestMse(),
-                r.dynamicMaxGap(), r.momentum(), r.enableQuantedInput(), choice.disableOptRtn(), r.seed());
+        TuningOptions options = TuningOptions.builder().iters(r.effectiveIters()).lr(r.effectiveLr())
+                .minmaxLr(r.minmaxLr()).batchSize(r.effectiveBatchSize())
+                .gradientAccumulateSteps(r.gradientAccumulateSteps()).enableMinmaxTuning(r.enableMinmaxTuning())
+                .notUseBestMse(r.notUseBestMse()).dynamicMaxGap(r.dynamicMaxGap()).momentum(r.momentum())
+                .enableQuantedInput(r.enableQuantedInput()).disableOptRtn(choice.disableOptRtn()).seed(r.seed())
+                .build();
         return new Plan(r, formats, setup, choice, dataTypes, options);
     }
 

@@ -66,8 +66,9 @@ public final class PackedConverter {
             }
         }
         List<String> blocks = in.blockPrefixes().isEmpty() ? List.of("model.layers") : in.blockPrefixes();
-        ExportContext ctx = new ExportContext(format, outDir, in.config(), in.directory(), in.tensors(), layers, blocks,
-                options, maxShardBytes);
+        ExportContext ctx = ExportContext.builder().format(format).outputDir(outDir).config(in.config())
+                .sourceDir(in.directory()).source(in.tensors()).layers(layers).blockPrefixes(blocks).options(options)
+                .maxShardBytes(maxShardBytes).build();
         int packed = 0;
         int floats = 0;
         ExportSession session = exporter.open(ctx);

@@ -56,8 +56,8 @@ class NpzExporterTest {
 
     @Test
     void writesNpyArraysNumpyCanRead(@TempDir Path out) throws IOException {
-        ExportContext ctx = new ExportContext("example_npz", out, null, null, null, List.of(LAYER),
-                List.of("model.layers"), Map.of(), Long.MAX_VALUE);
+        ExportContext ctx = ExportContext.builder().format("example_npz").outputDir(out).layers(List.of(LAYER))
+                .blockPrefixes(List.of("model.layers")).build();
         int[] codes = {0, 1, 15, 7, 3, 4, 5, 6};
         float[] scales = {0.5f, 0.25f, 1f, 2f};
         int[] zeros = {8, 8, 7, 9};
@@ -90,7 +90,7 @@ class NpzExporterTest {
 
     @Test
     void abortLeavesNoArchive(@TempDir Path out) {
-        ExportContext ctx = new ExportContext("example_npz", out, null, null, null, List.of(), List.of(), Map.of(), 0);
+        ExportContext ctx = ExportContext.builder().format("example_npz").outputDir(out).maxShardBytes(0).build();
         ExportSession session = new NpzExporter().open(ctx);
         session.addTensor("x", HostTensor.ofFloats(new float[]{1f}, 1));
         session.abort();

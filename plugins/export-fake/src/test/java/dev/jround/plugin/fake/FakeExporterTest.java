@@ -93,8 +93,9 @@ class FakeExporterTest {
         try (PackedCheckpoint ckpt = PackedCheckpoint.open(models.resolve("aidreams260K-reference-exports").resolve(packed));
              SafetensorsCheckpoint source = SafetensorsCheckpoint.open(src);
              SafetensorsCheckpoint want = SafetensorsCheckpoint.open(ref)) {
-            ExportContext ctx = new ExportContext("fake", out, ModelConfig.read(src), src, source, ckpt.linearLayers(),
-                    List.of("model.layers"), Map.of(), 5_000_000_000L);
+            ExportContext ctx = ExportContext.builder().format("fake").outputDir(out).config(ModelConfig.read(src))
+                    .sourceDir(src).source(source).layers(ckpt.linearLayers()).blockPrefixes(List.of("model.layers"))
+                    .maxShardBytes(5_000_000_000L).build();
             try (ExportSession s = exporter.open(ctx)) {
                 ckpt.packedModules().forEach(m -> s.addQuantized(ckpt.layer(m)));
                 ckpt.tensors().names().stream().filter(n -> !ckpt.isPackedTensor(n)).forEach(n -> s.addTensor(n, ckpt.tensors().get(n)));

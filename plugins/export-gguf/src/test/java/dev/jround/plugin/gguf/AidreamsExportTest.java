@@ -66,8 +66,8 @@ class AidreamsExportTest {
         Files.createDirectories(dir);
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
             ModelConfig cfg = ModelConfig.read(model);
-            ExportContext ctx = new ExportContext("gguf:" + mix, dir, cfg, model, src, List.of(), List.of("model.layers"),
-                    options, Long.MAX_VALUE, Layouts.of(cfg));
+            ExportContext ctx = ExportContext.builder().format("gguf:" + mix).outputDir(dir).config(cfg).sourceDir(model)
+                    .source(src).blockPrefixes(List.of("model.layers")).options(options).layout(Layouts.of(cfg)).build();
             GgufExporter exporter = new GgufExporter();
             try (ExportSession session = exporter.open(ctx)) {
                 for (String name : src.names()) {
@@ -201,8 +201,8 @@ class AidreamsExportTest {
         Path file;
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
             ModelConfig cfg = ModelConfig.read(model);
-            ExportContext ctx = new ExportContext("gguf:q4_0", dir, cfg, model, src, List.of(), List.of("model.layers"),
-                    Map.of(), Long.MAX_VALUE, Layouts.of(cfg));
+            ExportContext ctx = ExportContext.builder().format("gguf:q4_0").outputDir(dir).config(cfg).sourceDir(model)
+                    .source(src).blockPrefixes(List.of("model.layers")).layout(Layouts.of(cfg)).build();
             Set<String> quantized = new HashSet<>();
             try (ExportSession session = new GgufExporter().open(ctx)) {
                 for (String name : src.names()) {

@@ -12,7 +12,6 @@ import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -46,8 +45,9 @@ class ContextTokenizerTest {
         Path dir = Files.createDirectories(tmp.resolve(name));
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
             ModelConfig cfg = ModelConfig.read(model);
-            ExportContext ctx = new ExportContext("gguf:q8_0", dir, cfg, model, src, List.of(), List.of("model.layers"),
-                    Map.of(), Long.MAX_VALUE, Layouts.of(cfg), tokenizer);
+            ExportContext ctx = ExportContext.builder().format("gguf:q8_0").outputDir(dir).config(cfg).sourceDir(model)
+                    .source(src).blockPrefixes(List.of("model.layers")).layout(Layouts.of(cfg)).tokenizer(tokenizer)
+                    .build();
             try (ExportSession session = new GgufExporter().open(ctx)) {
                 for (String t : src.names()) {
                     session.addTensor(t, src.get(t));

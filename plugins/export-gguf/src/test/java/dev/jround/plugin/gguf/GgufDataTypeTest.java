@@ -62,8 +62,9 @@ class GgufDataTypeTest {
                     src.floats("model.layers.1.mlp.gate_proj.weight"), null, null, null, null, null, false);
             assertEquals("Q4_K", q.extra().get(GgufDataType.EXTRA_TYPE));
             assertTrue(RoundTripTest.relError(src.floats("model.layers.0.self_attn.q_proj.weight"), q.dequantized()) < 0.12);
-            ExportContext ctx = new ExportContext("gguf:q4_k_m", out, ModelConfig.read(model), model, src, List.of(),
-                    List.of("model.layers"), Map.of(), Long.MAX_VALUE, Layouts.of(ModelConfig.read(model)));
+            ExportContext ctx = ExportContext.builder().format("gguf:q4_k_m").outputDir(out).config(ModelConfig.read(model))
+                    .sourceDir(model).source(src).blockPrefixes(List.of("model.layers"))
+                    .layout(Layouts.of(ModelConfig.read(model))).build();
             // attn_v of layer 1 gets Q6_K under q4_k_m (use_more_bits): a Q4_K layer is re-encoded from the source
             vProj = dt.quantize(new LayerSpec("model.layers.1.self_attn.v_proj", 256, 128, q4k, 1, false, "t"),
                     src.floats("model.layers.1.self_attn.v_proj.weight"), null, null, null, null, imatrix, true);

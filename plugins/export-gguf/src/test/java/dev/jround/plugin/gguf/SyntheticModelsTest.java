@@ -159,8 +159,9 @@ class SyntheticModelsTest {
     static Path export(Path model, String mix, Map<String, Object> options, List<QuantizedLayer> quantized) throws Exception {
         Path out = model.resolveSibling(model.getFileName() + "-" + mix);
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
-            ExportContext ctx = new ExportContext("gguf:" + mix, out, ModelConfig.read(model), model, src, List.of(),
-                    List.of("model.layers"), options, Long.MAX_VALUE, Layouts.of(ModelConfig.read(model)));
+            ExportContext ctx = ExportContext.builder().format("gguf:" + mix).outputDir(out).config(ModelConfig.read(model))
+                    .sourceDir(model).source(src).blockPrefixes(List.of("model.layers")).options(options)
+                    .layout(Layouts.of(ModelConfig.read(model))).build();
             try (ExportSession s = new GgufExporter().open(ctx)) {
                 for (QuantizedLayer q : quantized) s.addQuantized(q);
                 s.finish();

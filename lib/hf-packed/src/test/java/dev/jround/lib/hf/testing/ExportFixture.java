@@ -153,7 +153,8 @@ public final class ExportFixture {
     }
 
     public ExportContext context(Path out, String format, Map<String, Object> options, long maxShard) {
-        return new ExportContext(format, out, config, sourceDir, source, specs, List.of("model.layers"), options, maxShard);
+        return ExportContext.builder().format(format).outputDir(out).config(config).sourceDir(sourceDir).source(source)
+                .layers(specs).blockPrefixes(List.of("model.layers")).options(options).maxShardBytes(maxShard).build();
     }
 
     /** Streams the model into an exporter the way the kernel does: blocks in order, then the float tensors. */

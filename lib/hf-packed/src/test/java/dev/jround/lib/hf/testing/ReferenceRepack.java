@@ -36,8 +36,9 @@ public final class ReferenceRepack {
                                              Function<PackedCheckpoint, List<LayerSpec>> specs,
                                              Map<String, Object> options) {
         try (PackedCheckpoint ckpt = PackedCheckpoint.open(ref); SafetensorsCheckpoint source = SafetensorsCheckpoint.open(src)) {
-            ExportContext ctx = new ExportContext(format, out, ModelConfig.read(src), src, source, specs.apply(ckpt),
-                    List.of("model.layers"), options, 5_000_000_000L);
+            ExportContext ctx = ExportContext.builder().format(format).outputDir(out).config(ModelConfig.read(src))
+                    .sourceDir(src).source(source).layers(specs.apply(ckpt)).blockPrefixes(List.of("model.layers"))
+                    .options(options).maxShardBytes(5_000_000_000L).build();
             try (ExportSession s = exporter.open(ctx)) {
                 ckpt.packedModules().forEach(m -> s.addQuantized(ckpt.layer(m)));
                 ckpt.tensors().names().stream().filter(n -> !ckpt.isPackedTensor(n)).forEach(n -> s.addTensor(n, ckpt.tensors().get(n)));

@@ -37,6 +37,6 @@ final class RoundToNearest {
             out.add(type.quantize(spec, weights.linearWeight(spec.name()), weights.linearBias(spec.name()),
                     null, null, null, importance, layerSearch));
         }
-        return new BlockResult(out, Double.NaN, Double.NaN, -1);
+        return BlockResult.builder().layers(out).build();
     }
 }

@@ -13,7 +13,6 @@ import dev.jround.spi.quant.BlockJob;
 import dev.jround.spi.quant.BlockResult;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.LinearWeightSource;
-import dev.jround.spi.quant.ProgressListener;
 import dev.jround.spi.quant.QuantAlgorithm;
 import dev.jround.spi.quant.QuantDataType;
 import dev.jround.spi.quant.QuantScheme;
@@ -106,8 +105,8 @@ class RtnAlgorithmTest {
 
     private static BlockJob job(CausalLM model, List<LayerSpec> layers, RecordingType type, TuningOptions options,
                                 Map<String, float[]> imatrix) {
-        return new BlockJob(model, 0, layers, List.of(), List.of(), List.of(), null, imatrix, s -> type, options,
-                new Random(1), null, ProgressListener.NONE);
+        return BlockJob.builder().model(model).blockIndex(0).layers(layers).imatrix(imatrix).dataTypes(s -> type)
+                .options(options).rng(new Random(1)).build();
     }
 
     @Test
@@ -144,8 +143,7 @@ class RtnAlgorithmTest {
         List<LayerSpec> layers = List.of(spec("model.layers.0.a", QuantScheme.intWeightOnly(2, 32, true)));
         new OptRtnAlgorithm().quantizeBlock(job(new WeightsOnlyModel(), layers, type, TuningOptions.defaults().withIters(0), Map.of()));
         TuningOptions d = TuningOptions.defaults();
-        TuningOptions disabled = new TuningOptions(0, d.lr(), d.minmaxLr(), d.batchSize(), d.gradientAccumulateSteps(),
-                d.enableMinmaxTuning(), d.notUseBestMse(), d.dynamicMaxGap(), d.momentum(), d.enableQuantedInput(), true, d.seed());
+        TuningOptions disabled = d.toBuilder().iters(0).disableOptRtn(true).build();
         new OptRtnAlgorithm().quantizeBlock(job(new WeightsOnlyModel(), layers, type, disabled, Map.of()));
         assertEquals(List.of("model.layers.0.a:opt:w1.0", "model.layers.0.a:plain:w1.0"), type.calls);
         assertArrayEquals(new float[][] {null, null}, type.importances.toArray(new float[0][]));

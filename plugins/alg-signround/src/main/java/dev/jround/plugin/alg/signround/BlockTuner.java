@@ -115,7 +115,7 @@ final class BlockTuner {
             }
             int n = job.inputs() == null ? 0 : job.inputs().size();
             if (layers.isEmpty() || o.iters() <= 0 || n == 0) {
-                return new BlockResult(finish(layers, false, false), Double.NaN, Double.NaN, -1);
+                return BlockResult.builder().layers(finish(layers, false, false)).build();
             }
             return tune(job, layers, adam, paramManager, progress);
         }
@@ -259,7 +259,8 @@ final class BlockTuner {
         }
         List<QuantizedLayer> out = finish(layers, haveBest, true);
         double after = o.notUseBestMse() ? lastLoss : (haveBest ? bestLoss : Double.NaN);
-        return new BlockResult(out, initialLoss, after, haveBest ? lastBest : -1);
+        return BlockResult.builder().layers(out).lossBefore(initialLoss).lossAfter(after)
+                .bestIter(haveBest ? lastBest : -1).build();
     }
 
     /** {@code x · Wᵀ + b} for a single layer. */

@@ -82,13 +82,14 @@ class SignRoundTest {
     }
 
     static TuningOptions options(int iters, boolean notUseBest, int maxGap) {
-        return new TuningOptions(iters, null, null, 8, 1, true, notUseBest, maxGap, 0.0, true, false, 42L);
+        return TuningOptions.builder().iters(iters).notUseBestMse(notUseBest).dynamicMaxGap(maxGap).build();
     }
 
     static BlockResult run(QuantAlgorithm alg, QuantScheme scheme, TuningOptions o, long seed, NDManager jobManager,
                            ProgressListener progress, List<NDArray> masks) {
-        BlockJob job = new BlockJob(model, 0, specs(scheme), inputs, reference, List.of(), masks, Map.of(),
-                s -> new SymIntType(), o, new Random(seed), jobManager, progress);
+        BlockJob job = BlockJob.builder().model(model).blockIndex(0).layers(specs(scheme)).inputs(inputs)
+                .reference(reference).lossMask(masks).dataTypes(s -> new SymIntType()).options(o).rng(new Random(seed))
+                .manager(jobManager).progress(progress).build();
         return alg.quantizeBlock(job);
     }
 
@@ -219,7 +220,7 @@ class SignRoundTest {
             }
         };
         // with a tiny learning rate nothing improves after a while; a gap of 1 stops at the first miss
-        TuningOptions gap = new TuningOptions(200, 1e-7, 1e-7, 8, 1, true, false, 1, 0.0, true, false, 42L);
+        TuningOptions gap = TuningOptions.builder().lr(1e-7).minmaxLr(1e-7).dynamicMaxGap(1).build();
         run(new SignRoundAlgorithm(), scheme, gap, 5, root, counter, null);
         assertTrue(early.get() < 200, "dynamic_max_gap stops early, ran " + early.get());
     }
@@ -227,7 +228,7 @@ class SignRoundTest {
     @Test
     void gradientAccumulationAndMomentumRun() {
         QuantScheme scheme = QuantScheme.intWeightOnly(4, 32, true);
-        TuningOptions o = new TuningOptions(20, null, null, 2, 4, true, false, -1, 0.9, true, false, 42L);
+        TuningOptions o = TuningOptions.builder().iters(20).batchSize(2).gradientAccumulateSteps(4).momentum(0.9).build();
         BlockResult r = run(new SignRoundAlgorithm(), scheme, o, 42, root, ProgressListener.NONE, null);
         assertEquals(2, r.layers().size());
         assertTrue(r.lossAfter() <= r.lossBefore());
@@ -239,8 +240,7 @@ class SignRoundTest {
         assertEquals(List.of("adam", "signround"), names);
         assertTrue(new SignRoundAlgorithm().usesQuantizedInputs(TuningOptions.defaults()));
         TuningOptions d = TuningOptions.defaults();
-        TuningOptions off = new TuningOptions(d.iters(), d.lr(), d.minmaxLr(), d.batchSize(), d.gradientAccumulateSteps(),
-                d.enableMinmaxTuning(), d.notUseBestMse(), d.dynamicMaxGap(), d.momentum(), false, d.disableOptRtn(), d.seed());
+        TuningOptions off = d.toBuilder().enableQuantedInput(false).build();
         assertFalse(new AdamRoundAlgorithm().usesQuantizedInputs(off));
     }
 
@@ -250,7 +250,7 @@ class SignRoundTest {
         LinearInfo up = model.blockLinears(0).get(0);
         LayerSpec spec = new LayerSpec(up.name(), up.inFeatures(), up.outFeatures(), scheme, -1, true, "lm_head-like");
         List<NDArray> few = inputs.subList(0, 6);
-        TuningOptions o = new TuningOptions(40, null, null, 2, 1, true, false, -1, 0.0, true, false, 42L);
+        TuningOptions o = TuningOptions.builder().iters(40).batchSize(2).build();
         AtomicInteger iterations = new AtomicInteger();
         ProgressListener p = new ProgressListener() {
             @Override
@@ -259,8 +259,9 @@ class SignRoundTest {
                 iterations.incrementAndGet();
             }
         };
-        BlockResult r = new SignRoundAlgorithm().quantizeBlock(new BlockJob(model, -1, List.of(spec), few, List.of(), List.of(),
-                null, Map.of(), s -> new SymIntType(), o, new Random(1), root, p));
+        BlockResult r = new SignRoundAlgorithm().quantizeBlock(BlockJob.builder().model(model).blockIndex(-1)
+                .layers(List.of(spec)).inputs(few).dataTypes(s -> new SymIntType()).options(o).rng(new Random(1))
+                .manager(root).progress(p).build());
         assertEquals(40, iterations.get());
         assertTrue(r.lossAfter() < r.lossBefore());
         QuantizedLayer rtn;
