@@ -221,8 +221,8 @@ class JroundHostTest {
         ExportContext ctx = new ExportContext("example_npz", out, null, null, null, List.of(LAYER),
                 List.of("model.layers"), Map.of(), Long.MAX_VALUE);
         try (ExportSession session = exporter.open(ctx)) {
-            session.addQuantized(new QuantizedLayer(LAYER, 4, new int[]{1, 2, 3, 4, 5, 6, 7, 8},
-                    new float[]{0.1f, 0.2f}, new int[]{8, 8}, new float[8], null, Map.of()));
+            session.addQuantized(QuantizedLayer.ofGrid(LAYER, 4, new int[]{1, 2, 3, 4, 5, 6, 7, 8},
+                    new float[]{0.1f, 0.2f}, new int[]{8, 8}, new float[8], null));
             session.finish();
         }
     }
