@@ -137,9 +137,9 @@ class ConvertCommandTest {
         ConvertCommand.convert(registry(tmp.resolve("plugins")), tmp.resolve("in"), "recorded", out, 1000, false, new PrintWriter(log, true));
         assertEquals(1, RecordingExporter.LAYERS.size());
         QuantizedLayer l = RecordingExporter.LAYERS.get(0);
-        assertArrayEquals(codes, l.codes());
-        assertArrayEquals(zeros, l.zeros());
-        assertEquals(0.25f, l.scales()[0]);
+        assertArrayEquals(codes, l.grid().codes());
+        assertArrayEquals(zeros, l.grid().zeros());
+        assertEquals(0.25f, l.grid().scales()[0]);
         assertEquals(List.of("model.norm.weight"), RecordingExporter.TENSORS);
         assertEquals("recorded", Files.readString(out.resolve("done.txt")));
         assertFalse(Files.exists(tmp.resolve("out.partial")));

@@ -221,8 +221,8 @@ class JroundHostTest {
         ExportContext ctx = ExportContext.builder().format("example_npz").outputDir(out).layers(List.of(LAYER))
                 .blockPrefixes(List.of("model.layers")).build();
         try (ExportSession session = exporter.open(ctx)) {
-            session.addQuantized(new QuantizedLayer(LAYER, 4, new int[]{1, 2, 3, 4, 5, 6, 7, 8},
-                    new float[]{0.1f, 0.2f}, new int[]{8, 8}, new float[8], null, Map.of()));
+            session.addQuantized(QuantizedLayer.ofGrid(LAYER, 4, new int[]{1, 2, 3, 4, 5, 6, 7, 8},
+                    new float[]{0.1f, 0.2f}, new int[]{8, 8}, new float[8], null));
             session.finish();
         }
     }

@@ -125,7 +125,7 @@ public final class BlockPipeline {
                 }
                 for (QuantizedLayer q : result.layers()) {
                     float[] imp = imatrix.get(q.name());
-                    sink.accept(imp == null ? q : withExtra(q, "imatrix", imp));
+                    sink.accept(imp == null ? q : q.withImportance(imp));
                 }
                 blockFinished.accept(b);
                 List<NDArray> newXQ = null;
@@ -155,12 +155,6 @@ public final class BlockPipeline {
 
     private static String fmt(double v) {
         return Double.isNaN(v) ? "-" : String.format("%.6g", v);
-    }
-
-    private static QuantizedLayer withExtra(QuantizedLayer q, String key, Object value) {
-        Map<String, Object> extra = new LinkedHashMap<>(q.extra() == null ? Map.of() : q.extra());
-        extra.put(key, value);
-        return new QuantizedLayer(q.spec(), q.groupSize(), q.codes(), q.scales(), q.zeros(), q.dequantized(), q.bias(), extra);
     }
 
     /** Embeds the samples in batches and splits them into per-sample {@code [1, L, H]} arrays on {@code target}. */

@@ -66,7 +66,7 @@ final class Export implements AutoCloseable {
     /** A finished quantized layer, to every session. Biases travel as plain tensors so that no exporter sees them twice. */
     void add(QuantizedLayer q) {
         QuantizedLayer layer = q.bias() == null ? q
-                : new QuantizedLayer(q.spec(), q.groupSize(), q.codes(), q.scales(), q.zeros(), q.dequantized(), null, q.extra());
+                : q.withBias(null);
         for (ExportSession s : sessions) {
             s.addQuantized(layer);
         }

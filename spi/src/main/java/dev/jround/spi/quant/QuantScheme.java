@@ -1,7 +1,9 @@
 package dev.jround.spi.quant;
 
 /**
- * A resolved weight(-and-activation) quantization scheme, the fields of AutoRound's scheme record.
+ * A resolved weight(-and-activation) quantization scheme, the fields of AutoRound's scheme record. Typed views:
+ * {@link #weights()} and {@link #activations()} ({@link QuantizationArgs}); the flat components stay because they
+ * are what presets, layer configs and quantization_config read and write (2.0: store the two args and derive these).
  *
  * @param bits           weight bits; 16 or more means "not quantized"
  * @param groupSize      {@code >0} groups along the input dimension, {@code -1} per output channel, {@code 0} per tensor
@@ -45,18 +47,32 @@ public record QuantScheme(int bits, int groupSize, boolean sym, String dataType,
         return new QuantScheme(bits, groupSize, sym, dataType, actBits, superBits, superGroupSize, d);
     }
 
+    /** The weight quantization arguments. */
+    public QuantizationArgs weights() {
+        return new QuantizationArgs(QuantizationArgs.numberTypeOf(dataType, bits), bits,
+                QuantizationArgs.strategyOf(groupSize), groupSize, sym, QuantizationArgs.ScaleType.parse(scaleDtype));
+    }
+
+    /**
+     * The activation quantization arguments: not quantized unless {@code actBits < 16}; then per tensor,
+     * symmetric, of the weights' number family (the next issue brings activation group shape and dynamics).
+     */
+    public QuantizationArgs activations() {
+        if (actBits >= 16) {
+            return QuantizationArgs.NOT_QUANTIZED;
+        }
+        return new QuantizationArgs(QuantizationArgs.numberTypeOf(dataType, actBits), actBits,
+                QuantizationArgs.Strategy.TENSOR, 0, true, QuantizationArgs.ScaleType.parse(scaleDtype));
+    }
+
     /** Effective group length for a row of {@code in} elements (per-channel, per-tensor and short rows as AutoRound does). */
     public int effectiveGroup(int in) {
-        if (groupSize <= 0 || in < groupSize) {
-            return in;
-        }
-        return groupSize;
+        return new GroupLayout(1, in, groupSize).groupLength();
     }
 
     /** Number of groups along a row of {@code in} elements (rows padded on the right when the group does not divide). */
     public int groupsPerRow(int in) {
-        int g = effectiveGroup(in);
-        return (in + g - 1) / g;
+        return new GroupLayout(1, in, groupSize).groupsPerRow();
     }
 
     @Override

@@ -98,16 +98,16 @@ public abstract class HfExportSession implements ExportSession {
             throw new IllegalStateException("layer " + layer.name() + " arrived quantized but the export plan "
                     + (spec == null ? "does not list it" : "keeps it in floating point"));
         }
-        if (layer.codes() == null) {
-            // a payload without an integer grid (GGUF blocks): only a session that stores dequantized weights takes it
+        if (!(layer.payload() instanceof dev.jround.spi.quant.IntegerGrid g)) {
+            // ggml blocks or float elements: only a session that stores dequantized weights takes them
             if (storesIntegerCodes()) {
                 throw new dev.jround.spi.UnsupportedFeatureException("layer " + layer.name() + " (" + spec.scheme()
                         + ") has no integer codes to pack in format " + ctx.format(), "use --format fake or a gguf format for this scheme");
             }
-        } else if (layer.codes().length != (long) layer.rows() * layer.cols() || layer.scales().length != (long) layer.rows() * layer.groupsPerRow()
-                || layer.zeros().length != layer.scales().length) {
+        } else if (g.codes().length != (long) layer.rows() * layer.cols() || g.scales().length != (long) layer.rows() * g.groupsPerRow(layer.cols())
+                || g.zeros().length != g.scales().length) {
             throw new IllegalArgumentException("layer " + layer.name() + ": codes/scales/zeros lengths do not match "
-                    + layer.rows() + "x" + layer.cols() + " with group " + layer.groupSize());
+                    + layer.rows() + "x" + layer.cols() + " with group " + g.groupSize());
         }
         if (!received.add(layer.name())) {
             throw new IllegalStateException("layer " + layer.name() + " exported twice");
@@ -401,12 +401,12 @@ public abstract class HfExportSession implements ExportSession {
     /** Checks the codes and zeros of a layer are inside what the layout stores exactly. */
     protected static void checkRanges(QuantizedLayer layer, int minZero, int maxZero, String format) {
         int maxCode = (1 << layer.bits()) - 1;
-        for (int c : layer.codes()) {
+        for (int c : layer.grid().codes()) {
             if (c < 0 || c > maxCode) {
                 throw new IllegalArgumentException("layer " + layer.name() + " has code " + c + " outside 0.." + maxCode);
             }
         }
-        int[] z = layer.zeros();
+        int[] z = layer.grid().zeros();
         for (int i = 0; i < z.length; i++) {
             if (z[i] < minZero || z[i] > maxZero) {
                 int row = i / layer.groupsPerRow();

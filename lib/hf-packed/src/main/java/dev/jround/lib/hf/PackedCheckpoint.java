@@ -8,6 +8,7 @@ import dev.jround.spi.UnsupportedFeatureException;
 import dev.jround.spi.model.ModelConfig;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
+import dev.jround.spi.quant.IntegerGrid;
 import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.lib.safetensors.SafetensorsCheckpoint;
 import dev.jround.spi.tensor.TensorStore;
@@ -506,7 +507,7 @@ public final class PackedCheckpoint implements AutoCloseable {
     /**
      * A packed module as the quantizer's record. Zero points are the ones the consumers use; a GPTQ v1
      * all-ones field reads as {@code 2^b}. A non-trivial {@code g_idx} (act-order) is kept in
-     * {@code extra["g_idx"]}, and the dequantized weight honours it.
+     * the grid's {@code gIdx}, and the dequantized weight honours it.
      */
     public QuantizedLayer layer(String module) {
         PackedLayout.Unpacked u = unpack(module);
@@ -514,8 +515,8 @@ public final class PackedCheckpoint implements AutoCloseable {
         LayerSpec spec = new LayerSpec(module, u.in(), u.out(), s, blockIndex(module), false,
                 "read from " + kind.quantMethod() + " checkpoint " + dir.getFileName());
         float[] bias = store.contains(module + ".bias") ? store.floats(module + ".bias") : null;
-        Map<String, Object> extra = u.gIdx() == null ? Map.of() : Map.of("g_idx", u.gIdx());
-        return new QuantizedLayer(spec, u.groupSize(), u.codes(), u.scales(), u.zeros(), u.dequantize(), bias, extra);
+        return new QuantizedLayer(spec, new IntegerGrid(s.bits(), u.groupSize(), u.codes(), u.scales(), u.zeros(), u.gIdx()),
+                u.dequantize(), bias, null);
     }
 
     @Override

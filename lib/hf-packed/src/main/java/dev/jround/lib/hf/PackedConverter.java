@@ -78,7 +78,7 @@ public final class PackedConverter {
                     continue;
                 }
                 QuantizedLayer l = in.layer(s.name());
-                if (l.extra().containsKey("g_idx")) {
+                if (l.grid().actOrder()) {
                     throw new UnsupportedFeatureException(in.directory() + ": layer " + s.name()
                             + " uses act-order (a permuted g_idx), which " + format + " cannot store",
                             "load it with 'jround generate/eval' (the packed loader honours g_idx) instead of converting");

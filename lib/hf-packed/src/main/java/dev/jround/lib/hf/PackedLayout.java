@@ -75,17 +75,17 @@ public enum PackedLayout {
             if (bits != 4) {
                 throw new IllegalArgumentException("AWQ layout stores 4-bit codes only, layer " + layer.name() + " has " + bits);
             }
-            t.put("qweight", HostTensor.ofInts(AwqPacking.packQweight(layer.codes(), out, in), in, out / 8));
-            t.put("qzeros", HostTensor.ofInts(AwqPacking.packQzeros(layer.zeros(), out, groups), groups, out / 8));
+            t.put("qweight", HostTensor.ofInts(AwqPacking.packQweight(layer.grid().codes(), out, in), in, out / 8));
+            t.put("qzeros", HostTensor.ofInts(AwqPacking.packQzeros(layer.grid().zeros(), out, groups), groups, out / 8));
         } else {
-            t.put("qweight", HostTensor.ofInts(GptqPacking.packQweight(layer.codes(), out, in, bits),
+            t.put("qweight", HostTensor.ofInts(GptqPacking.packQweight(layer.grid().codes(), out, in, bits),
                     GptqPacking.qweightRows(in, bits), out));
-            t.put("qzeros", HostTensor.ofInts(GptqPacking.packQzeros(layer.zeros(), out, groups, bits, convention()),
+            t.put("qzeros", HostTensor.ofInts(GptqPacking.packQzeros(layer.grid().zeros(), out, groups, bits, convention()),
                     groups, GptqPacking.qzerosCols(out, bits)));
         }
-        t.put("scales", scalesToF16(layer.scales(), out, groups));
+        t.put("scales", scalesToF16(layer.grid().scales(), out, groups));
         if (withGIdx) {
-            t.put("g_idx", HostTensor.ofInts(GptqPacking.trivialGIdx(in, layer.groupSize()), in));
+            t.put("g_idx", HostTensor.ofInts(GptqPacking.trivialGIdx(in, layer.grid().groupSize()), in));
         }
         return t;
     }

@@ -51,7 +51,7 @@ class ReferenceExportsTest {
             for (String m : ckpt.packedModules()) {
                 QuantizedLayer l = ckpt.layer(m);
                 assertEquals(bits, l.bits());
-                assertEquals(32, l.groupSize());
+                assertEquals(32, l.grid().groupSize());
                 assertEquals(ckpt.blockIndex(m), Integer.parseInt(m.split("\\.")[2]));
                 float[] want = ref.floats(m + ".weight");
                 assertEquals(want.length, l.dequantized().length);
@@ -62,7 +62,7 @@ class ReferenceExportsTest {
                         throw new AssertionError(packed + " " + m + " element " + i + ": " + l.dequantized()[i] + " != fake " + want[i]);
                     }
                 }
-                for (int c : l.codes()) {
+                for (int c : l.grid().codes()) {
                     assertTrue(c >= 0 && c < (1 << bits));
                 }
                 Map<String, HostTensor> again = layout.pack(l, gIdx);

@@ -47,13 +47,13 @@ final class NpzExportSession implements ExportSession {
         long rows = layer.rows();
         long cols = layer.cols();
         long groups = layer.groupsPerRow();
-        put(layer.name() + ".codes.npy", NpyArrays.uint8(layer.codes(), rows, cols));
-        put(layer.name() + ".scales.npy", NpyArrays.float32(layer.scales(), rows, groups));
-        put(layer.name() + ".zeros.npy", NpyArrays.uint8(layer.zeros(), rows, groups));
+        put(layer.name() + ".codes.npy", NpyArrays.uint8(layer.grid().codes(), rows, cols));
+        put(layer.name() + ".scales.npy", NpyArrays.float32(layer.grid().scales(), rows, groups));
+        put(layer.name() + ".zeros.npy", NpyArrays.uint8(layer.grid().zeros(), rows, groups));
         if (layer.bias() != null) {
             put(layer.name() + ".bias.npy", NpyArrays.float32(layer.bias(), rows));
         }
-        layerLines.put(layer.name(), "{\"bits\": " + layer.bits() + ", \"group_size\": " + layer.groupSize()
+        layerLines.put(layer.name(), "{\"bits\": " + layer.bits() + ", \"group_size\": " + layer.grid().groupSize()
                 + ", \"sym\": " + layer.spec().scheme().sym() + "}");
     }
 

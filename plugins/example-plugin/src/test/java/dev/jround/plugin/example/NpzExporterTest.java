@@ -62,7 +62,7 @@ class NpzExporterTest {
         float[] scales = {0.5f, 0.25f, 1f, 2f};
         int[] zeros = {8, 8, 7, 9};
         try (ExportSession session = new NpzExporter().open(ctx)) {
-            session.addQuantized(new QuantizedLayer(LAYER, 2, codes, scales, zeros, new float[8], null, Map.of()));
+            session.addQuantized(QuantizedLayer.ofGrid(LAYER, 2, codes, scales, zeros, new float[8], null));
             session.addTensor("model.norm.weight", HostTensor.ofFloats(new float[]{1f, -2f, 3f}, 3));
             session.finish();
         }

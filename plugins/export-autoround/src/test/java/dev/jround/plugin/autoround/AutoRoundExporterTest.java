@@ -5,8 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.lib.hf.testing.ExportAssertions;
 import dev.jround.lib.hf.testing.ExportFixture;
+import dev.jround.spi.UnsupportedFeatureException;
+import dev.jround.spi.quant.GgmlBlocks;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
+import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.tensor.DType;
 import dev.jround.lib.safetensors.SafetensorsCheckpoint;
 import org.junit.jupiter.api.Test;
@@ -196,5 +199,15 @@ class AutoRoundExporterTest {
                 () -> f.export(exporter, tmp.resolve("out"), "auto_round:auto_gptq", Map.of(), Long.MAX_VALUE));
         assertTrue(e.getMessage().contains("zero point 0"), e.getMessage());
         assertTrue(e.hint().contains("auto_awq"));
+    }
+
+    @Test
+    void refusesAPayloadWithoutAnIntegerGrid(@TempDir Path tmp) throws IOException {
+        ExportFixture f = new ExportFixture(tmp, true, uniform(4, 32, true), true, 13);
+        f.quantized.replaceAll((n, q) -> new QuantizedLayer(q.spec(), new GgmlBlocks("Q4_K", new byte[0]), q.dequantized(), q.bias(), null));
+        UnsupportedFeatureException e = assertThrows(UnsupportedFeatureException.class,
+                () -> f.export(exporter, tmp.resolve("out"), "auto_round", Map.of(), Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("no integer codes"), e.getMessage());
+        assertTrue(e.hint().contains("--format fake"), e.hint());
     }
 }

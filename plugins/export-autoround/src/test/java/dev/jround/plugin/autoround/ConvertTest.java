@@ -46,9 +46,9 @@ class ConvertTest {
                 for (String m : in.packedModules()) {
                     QuantizedLayer a = in.layer(m);
                     QuantizedLayer b = conv.layer(m);
-                    assertArrayEquals(a.codes(), b.codes(), m);
-                    assertArrayEquals(a.zeros(), b.zeros(), m);
-                    assertArrayEquals(a.scales(), b.scales(), m);
+                    assertArrayEquals(a.grid().codes(), b.grid().codes(), m);
+                    assertArrayEquals(a.grid().zeros(), b.grid().zeros(), m);
+                    assertArrayEquals(a.grid().scales(), b.grid().scales(), m);
                     assertArrayEquals(a.dequantized(), b.dequantized(), m);
                     assertEquals(a.spec().scheme(), b.spec().scheme(), m);
                 }

@@ -3,6 +3,7 @@ package dev.jround.plugin.gguf;
 import ai.djl.ndarray.NDArray;
 import dev.jround.spi.PluginDescriptor;
 import dev.jround.spi.PluginKind;
+import dev.jround.spi.quant.GgmlBlocks;
 import dev.jround.spi.quant.GroupLayout;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantDataType;
@@ -24,11 +25,6 @@ public final class GgufDataType implements QuantDataType {
     public static final String ASYM_DQ = "int_asym_dq";
     public static final String SYM_DQ = "int_sym_dq";
     public static final String ASYM_FLOAT_ZP = "int_asym_float_zp";
-
-    /** Extra key: the {@link GgmlType} name of {@code gguf_blocks}. */
-    public static final String EXTRA_TYPE = "gguf_type";
-    /** Extra key: the encoded rows (byte[]), in the layer's HF row order. */
-    public static final String EXTRA_BLOCKS = "gguf_blocks";
 
     @Override
     public PluginDescriptor descriptor() {
@@ -112,8 +108,7 @@ public final class GgufDataType implements QuantDataType {
         } else {
             e = encode(typeOf(spec.scheme()), weight, rows, cols, optimizedRtn ? imatrix : null, optimizedRtn);
         }
-        return new QuantizedLayer(spec, e.type.isFloat() ? cols : Math.min(e.type.blockSize(), cols), null, null, null,
-                e.dequantized, bias, Map.of(EXTRA_TYPE, e.type.name(), EXTRA_BLOCKS, e.blocks));
+        return new QuantizedLayer(spec, new GgmlBlocks(e.type.name(), e.blocks), e.dequantized, bias, null);
     }
 
     private record Encoded(GgmlType type, byte[] blocks, float[] dequantized) {

@@ -9,6 +9,7 @@ import dev.jround.spi.model.ModelConfig;
 import dev.jround.spi.model.TensorLayout;
 import dev.jround.spi.model.TensorRole;
 import dev.jround.spi.model.TensorSlot;
+import dev.jround.spi.quant.GgmlBlocks;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.tensor.HostTensor;
@@ -166,12 +167,11 @@ final class GgufExportSession implements ExportSession {
         GgmlType type = typeOf(gguf, 2, cols);
         int ph = permuteHeads(hf);
         float[] w = layer.dequantized();
-        Object im = layer.extra() == null ? null : layer.extra().get("imatrix");
-        float[] imatrix = im instanceof float[] f && f.length == cols ? f : null;
+        float[] imatrix = layer.importance().filter(f -> f.length == cols).orElse(null);
         byte[] data = null;
-        Object blockType = layer.extra() == null ? null : layer.extra().get(GgufDataType.EXTRA_TYPE);
-        Object blocks = layer.extra() == null ? null : layer.extra().get(GgufDataType.EXTRA_BLOCKS);
-        if (type.name().equals(blockType) && blocks instanceof byte[] b && b.length == type.bytesFor((long) rows * cols)) {
+        String blockType = layer.payload() instanceof GgmlBlocks gb ? gb.type() : null;
+        byte[] b = type.name().equals(blockType) ? ((GgmlBlocks) layer.payload()).blocks() : null;
+        if (b != null && b.length == type.bytesFor((long) rows * cols)) {
             // encoded by the GGUF data type for exactly this type: write what the pipeline evaluated
             data = ph > 0 ? GgufNames.permuteRowsForLlama(b, rows, (int) type.bytesFor(cols), ph) : b;
         } else if (LegacyReencoder.matches(type, layer)) {

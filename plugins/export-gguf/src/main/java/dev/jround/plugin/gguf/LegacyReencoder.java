@@ -1,5 +1,6 @@
 package dev.jround.plugin.gguf;
 
+import dev.jround.spi.quant.IntegerGrid;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.QuantizedLayer;
 
@@ -15,7 +16,7 @@ final class LegacyReencoder {
 
     static boolean matches(GgmlType type, QuantizedLayer l) {
         QuantScheme s = l.spec().scheme();
-        if (!s.quantizesWeights() || l.codes() == null || l.scales() == null || l.groupSize() != 32 || l.cols() % 32 != 0
+        if (!s.quantizesWeights() || !(l.payload() instanceof IntegerGrid g) || g.groupSize() != 32 || l.cols() % 32 != 0
                 || s.actBits() < 16) {
             return false;
         }
@@ -23,15 +24,15 @@ final class LegacyReencoder {
             return false;
         }
         int groups = l.rows() * (l.cols() / 32);
-        if (l.scales().length != groups || l.codes().length != l.rows() * l.cols()) {
+        if (g.scales().length != groups || g.codes().length != l.rows() * l.cols()) {
             return false;
         }
         return switch (type) {
             case Q4_0 -> s.sym() && s.bits() == 4;
             case Q5_0 -> s.sym() && s.bits() == 5;
             case Q8_0 -> s.sym() && s.bits() == 8;
-            case Q4_1 -> !s.sym() && s.bits() == 4 && l.zeros() != null && l.zeros().length == groups;
-            case Q5_1 -> !s.sym() && s.bits() == 5 && l.zeros() != null && l.zeros().length == groups;
+            case Q4_1 -> !s.sym() && s.bits() == 4 && g.zeros() != null && g.zeros().length == groups;
+            case Q5_1 -> !s.sym() && s.bits() == 5 && g.zeros() != null && g.zeros().length == groups;
             default -> false;
         };
     }
@@ -41,9 +42,9 @@ final class LegacyReencoder {
         int rows = l.rows();
         int cols = l.cols();
         int gpr = cols / 32;
-        int[] codes = l.codes();
-        float[] scales = l.scales();
-        int[] zeros = l.zeros();
+        int[] codes = l.grid().codes();
+        float[] scales = l.grid().scales();
+        int[] zeros = l.grid().zeros();
         if (permuteHeads > 0) {
             codes = GgufNames.permuteForLlama(codes, rows, cols, permuteHeads);
             scales = GgufNames.permuteForLlama(scales, rows, gpr, permuteHeads);

@@ -264,6 +264,6 @@ class AidreamsExportTest {
             }
         }
         LayerSpec spec = new LayerSpec(name, cols, rows, QuantScheme.intWeightOnly(4, 32, true), 0, false, "test");
-        return new QuantizedLayer(spec, 32, codes, scales, zeros, deq, null, Map.of());
+        return QuantizedLayer.ofGrid(spec, 32, codes, scales, zeros, deq, null);
     }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.jround.spi.export.ExportContext;
 import dev.jround.spi.export.ExportSession;
 import dev.jround.spi.model.ModelConfig;
+import dev.jround.spi.quant.GgmlBlocks;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.QuantizedLayer;
@@ -60,7 +61,7 @@ class GgufDataTypeTest {
                     src.floats("model.layers.0.self_attn.q_proj.weight"), null, null, null, null, imatrix, true);
             gate = dt.quantize(new LayerSpec("model.layers.1.mlp.gate_proj", 256, 512, q4k, 1, false, "t"),
                     src.floats("model.layers.1.mlp.gate_proj.weight"), null, null, null, null, null, false);
-            assertEquals("Q4_K", q.extra().get(GgufDataType.EXTRA_TYPE));
+            assertEquals("Q4_K", ((GgmlBlocks) q.payload()).type());
             assertTrue(RoundTripTest.relError(src.floats("model.layers.0.self_attn.q_proj.weight"), q.dequantized()) < 0.12);
             ExportContext ctx = ExportContext.builder().format("gguf:q4_k_m").outputDir(out).config(ModelConfig.read(model))
                     .sourceDir(model).source(src).blockPrefixes(List.of("model.layers"))
@@ -81,11 +82,11 @@ class GgufDataTypeTest {
             file = f.filter(p -> p.toString().endsWith(".gguf")).findFirst().orElseThrow();
         }
         try (GgufFile g = GgufFile.open(file)) {
-            byte[] blocks = (byte[]) q.extra().get(GgufDataType.EXTRA_BLOCKS);
+            byte[] blocks = ((GgmlBlocks) q.payload()).blocks();
             int rowBytes = (int) GgmlType.Q4_K.bytesFor(256);
             assertEquals(java.util.Arrays.toString(GgufNames.permuteRowsForLlama(blocks, 256, rowBytes, 4)),
                     java.util.Arrays.toString(g.rawBytes(g.tensor("blk.0.attn_q.weight"))));
-            org.junit.jupiter.api.Assertions.assertArrayEquals((byte[]) gate.extra().get(GgufDataType.EXTRA_BLOCKS),
+            org.junit.jupiter.api.Assertions.assertArrayEquals(((GgmlBlocks) gate.payload()).blocks(),
                     g.rawBytes(g.tensor("blk.1.ffn_gate.weight")));
             assertEquals(GgmlType.Q6_K, g.tensor("blk.1.attn_v.weight").type());
             org.junit.jupiter.api.Assertions.assertArrayEquals(vExpected, g.rawBytes(g.tensor("blk.1.attn_v.weight")));
@@ -109,9 +110,9 @@ class GgufDataTypeTest {
         }
         float[] narrow = RoundTripTest.gaussian(2 * 64, 4);
         QuantizedLayer l = dt.quantize(new LayerSpec("b", 64, 2, q6, 0, false, "t"), narrow, null, null, null, null, null, true);
-        assertEquals("Q8_0", l.extra().get(GgufDataType.EXTRA_TYPE));
+        assertEquals("Q8_0", ((GgmlBlocks) l.payload()).type());
         QuantizedLayer f = dt.quantize(new LayerSpec("c", 172, 2, q6, 0, false, "t"), RoundTripTest.gaussian(344, 5),
                 null, null, null, null, null, true);
-        assertEquals("F16", f.extra().get(GgufDataType.EXTRA_TYPE));
+        assertEquals("F16", ((GgmlBlocks) f.payload()).type());
     }
 }

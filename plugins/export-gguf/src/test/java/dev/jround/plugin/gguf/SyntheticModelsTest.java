@@ -290,7 +290,8 @@ class SyntheticModelsTest {
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
             kw = src.floats("model.layers.0.self_attn.k_proj.weight");
         }
-        QuantizedLayer k = new QuantizedLayer(kSpec, 128, null, null, null, kw, null, Map.of("imatrix", imatrix));
+        QuantizedLayer k = QuantizedLayer.ofGrid(kSpec, 128, new int[kw.length], new float[128], new int[128], kw, null)
+                .withImportance(imatrix);
         Path file = export(model, "q4_0", Map.of("disable_opt_rtn", true), List.of(q, k));
         try (GgufFile g = GgufFile.open(file)) {
             assertEquals("llama", g.getString("general.architecture", null));

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.jround.spi.quant.GgmlBlocks;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantDataType.TunableParams;
 import dev.jround.spi.quant.QuantScheme;
@@ -70,10 +71,10 @@ class TunedQdqTest {
             float[] djl = dt.qdq(x, s, params(m, dt, x, s, t)).toFloatArray();
             QuantizedLayer l = dt.quantize(new LayerSpec("l", cols, ROWS, s, 0, false, "t"), w, null, t.v, t.alpha, t.beta,
                     null, false);
-            assertEquals(expectedType, l.extra().get(GgufDataType.EXTRA_TYPE));
+            assertEquals(expectedType, ((GgmlBlocks) l.payload()).type());
             CodecFixtureTest.assertBitsEqual(l.dequantized(), djl, preset + " tuned qdq vs blocks");
             GgmlType type = GgmlType.valueOf(expectedType);
-            byte[] blocks = (byte[]) l.extra().get(GgufDataType.EXTRA_BLOCKS);
+            byte[] blocks = ((GgmlBlocks) l.payload()).blocks();
             CodecFixtureTest.assertBitsEqual(GgmlQuants.dequantize(type, blocks, w.length), l.dequantized(), "blocks decode");
             if (!type.isFloat()) {
                 // random V moves codes by up to half a step, so this only guards against a broken quantizer

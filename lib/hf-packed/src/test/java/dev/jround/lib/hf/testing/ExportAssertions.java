@@ -58,17 +58,17 @@ public final class ExportAssertions {
                 if (gIdx) {
                     int[] gi = c.get(m + ".g_idx").toInts();
                     for (int k = 0; k < in; k++) {
-                        assertEquals(k / l.groupSize(), gi[k]);
+                        assertEquals(k / l.grid().groupSize(), gi[k]);
                     }
                 }
                 assertFalse(c.contains(m + ".weight"), "no float weight for a packed layer");
-                assertArrayEquals(l.codes(), codes, m + " codes");
-                assertArrayEquals(l.zeros(), zeros, m + " zeros");
+                assertArrayEquals(l.grid().codes(), codes, m + " codes");
+                assertArrayEquals(l.grid().zeros(), zeros, m + " zeros");
                 float[] scales = SpecDecoder.transpose(sc.toFloats(), ng, outF);
-                assertArrayEquals(l.scales(), scales, m + " scales");
+                assertArrayEquals(l.grid().scales(), scales, m + " scales");
                 for (int n = 0; n < outF; n++) {
                     for (int k = 0; k < in; k++) {
-                        int gi = n * ng + k / l.groupSize();
+                        int gi = n * ng + k / l.grid().groupSize();
                         float w = scales[gi] * (float) (codes[n * in + k] - zeros[gi]);
                         assertEquals(Float.floatToRawIntBits(l.dequantized()[n * in + k]), Float.floatToRawIntBits(w), m + " dequantized");
                     }

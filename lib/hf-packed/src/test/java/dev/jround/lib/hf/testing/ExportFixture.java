@@ -137,7 +137,7 @@ public final class ExportFixture {
                 dq[n * in + k] = scales[gi] * (float) (codes[n * in + k] - zeros[gi]);
             }
         }
-        return new QuantizedLayer(spec, g, codes, scales, zeros, dq, bias, Map.of());
+        return QuantizedLayer.ofGrid(spec, g, codes, scales, zeros, dq, bias);
     }
 
     public static HostTensor randomFloats(Random r, long... shape) {

@@ -65,8 +65,8 @@ class RtnAlgorithmTest {
             assertNull(beta);
             calls.add(spec.name() + (optimizedRtn ? ":opt" : ":plain") + ":w" + weight[0] + (bias == null ? "" : ":b" + bias[0]));
             importances.add(imatrix);
-            return new QuantizedLayer(spec, spec.inFeatures(), new int[weight.length], new float[spec.outFeatures()],
-                    new int[spec.outFeatures()], weight.clone(), bias, Map.of());
+            return QuantizedLayer.ofGrid(spec, spec.inFeatures(), new int[weight.length], new float[spec.outFeatures()],
+                    new int[spec.outFeatures()], weight.clone(), bias);
         }
     }
 

@@ -69,6 +69,6 @@ final class SymIntType implements QuantDataType {
             }
         }
         float[] deq = layout.fromGroups(out);
-        return new QuantizedLayer(spec, len, new int[deq.length], scales, new int[scales.length], deq, bias, Map.of());
+        return QuantizedLayer.ofGrid(spec, len, new int[deq.length], scales, new int[scales.length], deq, bias);
     }
 }

@@ -93,8 +93,7 @@ public final class IntDataType implements QuantDataType {
                 deq[i] = scheme.sym() ? scales[gi] * levels[i] : scales[gi] * (float) (codes[i] - zeros[gi]);
             }
         }
-        return new QuantizedLayer(spec, groupSize, codes, scales, zeros, deq, bias == null ? null : bias.clone(),
-                Map.of("optimizedRtn", searched));
+        return QuantizedLayer.ofGrid(spec, groupSize, codes, scales, zeros, deq, bias == null ? null : bias.clone());
     }
 
     private static void check(QuantScheme scheme) {

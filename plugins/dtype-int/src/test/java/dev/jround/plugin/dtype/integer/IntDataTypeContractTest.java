@@ -46,12 +46,12 @@ class IntDataTypeContractTest {
         LayerSpec spec = new LayerSpec("l", 4, 3, QuantScheme.intWeightOnly(4, 0, true), 0, false, "");
         float[] w = {0.1f, -0.2f, 0.3f, 0.05f, 0.7f, -0.4f, 0f, 0.2f, -0.1f, 0.15f, 0.25f, -0.35f};
         QuantizedLayer q = type.quantize(spec, w, null, null, null, null, null, false);
-        assertEquals(4, q.groupSize());
-        assertEquals(3, q.scales().length);
-        assertEquals(q.scales()[0], q.scales()[2], 0f);
+        assertEquals(4, q.grid().groupSize());
+        assertEquals(3, q.grid().scales().length);
+        assertEquals(q.grid().scales()[0], q.grid().scales()[2], 0f);
         // 0.7 dominates: full-range symmetric puts it exactly on level -8 with a negative scale
-        assertTrue(q.scales()[0] < 0);
-        assertEquals(0, q.codes()[4]);
+        assertTrue(q.grid().scales()[0] < 0);
+        assertEquals(0, q.grid().codes()[4]);
         assertEquals(0.7f, q.dequantized()[4], 1e-3f);
     }
 

@@ -72,20 +72,20 @@ class IntQuantFixtureTest {
         ScaleDtype sd = ScaleDtype.of(s.scaleDtype());
         int perRow = layout.perTensor() ? 1 : layout.groupsPerRow();
         int groupLen = layout.perTensor() ? spec.inFeatures() : layout.groupLength();
-        assertEquals(groupLen, q.groupSize());
+        assertEquals(groupLen, q.grid().groupSize());
         int zeroOffset = s.sym() ? 1 << (s.bits() - 1) : 0;
         for (int r = 0; r < spec.outFeatures(); r++) {
             for (int col = 0; col < spec.inFeatures(); col++) {
                 int i = r * spec.inFeatures() + col;
                 int g = layout.perTensor() ? 0 : r * perRow + col / groupLen;
                 int gi = r * perRow + col / groupLen;
-                assertEquals((int) levels[i] + zeroOffset, q.codes()[i], "code " + i);
+                assertEquals((int) levels[i] + zeroOffset, q.grid().codes()[i], "code " + i);
                 float expectedScale = opt ? sd.round(scales[g]) : scales[g];
-                assertEquals(expectedScale, q.scales()[gi], 0f, "scale " + gi);
-                assertEquals((int) zeros[g], q.zeros()[gi], "zero " + gi);
+                assertEquals(expectedScale, q.grid().scales()[gi], 0f, "scale " + gi);
+                assertEquals((int) zeros[g], q.grid().zeros()[gi], "zero " + gi);
                 float expectedDeq = s.sym() ? expectedScale * levels[i] : expectedScale * (levels[i] - zeros[g]);
                 assertEquals(expectedDeq, q.dequantized()[i], 0f, "dequantized " + i);
-                assertEquals(true, q.codes()[i] >= 0 && q.codes()[i] < (1 << s.bits()), "code range");
+                assertEquals(true, q.grid().codes()[i] >= 0 && q.grid().codes()[i] < (1 << s.bits()), "code range");
             }
         }
         if (opt) {

@@ -1,0 +1,91 @@
+package dev.jround.spi.quant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jround.spi.quant.FloatElements.ElementFormat;
+import dev.jround.spi.quant.FloatElements.ScaleFormat;
+import dev.jround.spi.quant.QuantizationArgs.NumberType;
+import dev.jround.spi.quant.QuantizationArgs.ScaleType;
+import dev.jround.spi.quant.QuantizationArgs.Strategy;
+import org.junit.jupiter.api.Test;
+
+class PayloadTest {
+
+    @Test
+    void fp4ElementsPackTwoPerByteLowNibbleFirst() {
+        // 8 elements, groups of 4 (two E8M0 scales): 4 bytes
+        byte[] e = {(byte) 0x21, (byte) 0x43, (byte) 0x65, (byte) 0xF7};
+        FloatElements f = new FloatElements(ElementFormat.FP4_E2M1, 8, e, ScaleFormat.E8M0, 4, new float[]{0.5f, 2f});
+        assertEquals(1, f.element(0));
+        assertEquals(2, f.element(1));
+        assertEquals(7, f.element(6));
+        assertEquals(15, f.element(7));
+        assertEquals(0.5f, f.scaleOf(3));
+        assertEquals(2f, f.scaleOf(4));
+        assertThrows(IndexOutOfBoundsException.class, () -> f.element(8));
+    }
+
+    @Test
+    void fp8ElementsAreOneBytePerElement() {
+        FloatElements f = new FloatElements(ElementFormat.FP8_E4M3, 2, new byte[]{(byte) 0x80, 0x7E}, ScaleFormat.FP32, 2,
+                new float[]{1f});
+        assertEquals(0x80, f.element(0));
+        assertEquals(0x7E, f.element(1));
+    }
+
+    @Test
+    void floatElementsRefuseInconsistentSizes() {
+        assertThrows(IllegalArgumentException.class, () -> new FloatElements(ElementFormat.FP4_E2M1, 8, new byte[3],
+                ScaleFormat.E8M0, 4, new float[2]), "element bytes");
+        assertThrows(IllegalArgumentException.class, () -> new FloatElements(ElementFormat.FP4_E2M1, 8, new byte[4],
+                ScaleFormat.E8M0, 4, new float[3]), "scale count");
+        assertThrows(IllegalArgumentException.class, () -> new FloatElements(ElementFormat.FP8_E5M2, 6, new byte[6],
+                ScaleFormat.E8M0, 4, new float[1]), "group must divide");
+        assertThrows(IllegalArgumentException.class, () -> new FloatElements(ElementFormat.FP8_E5M2, 4, new byte[4],
+                ScaleFormat.E8M0, 0, new float[1]), "positive group");
+    }
+
+    @Test
+    void layerExposesItsPayloadTypeAndImportance() {
+        LayerSpec spec = new LayerSpec("m.q", 4, 2, QuantScheme.intWeightOnly(4, 2, true), 0, false, "t");
+        QuantizedLayer grid = QuantizedLayer.ofGrid(spec, 2, new int[8], new float[4], new int[4], new float[8], null);
+        assertEquals(2, grid.groupsPerRow());
+        assertTrue(grid.importance().isEmpty());
+        assertEquals(4, grid.withImportance(new float[4]).importance().orElseThrow().length);
+        QuantizedLayer blocks = new QuantizedLayer(spec, new GgmlBlocks("Q8_0", new byte[34]), new float[8], null, null);
+        assertTrue(blocks.integerGrid().isEmpty());
+        assertThrows(IllegalStateException.class, blocks::grid);
+    }
+
+    @Test
+    void schemeArgsAreDerivedFromTheFlatFields() {
+        QuantizationArgs w = QuantScheme.intWeightOnly(4, 128, false).weights();
+        assertEquals(NumberType.INT, w.numberType());
+        assertEquals(Strategy.GROUP, w.strategy());
+        assertFalse(w.symmetric());
+        assertEquals(ScaleType.FP16, w.scaleType());
+        assertEquals(Strategy.CHANNEL, QuantScheme.intWeightOnly(4, -1, true).weights().strategy());
+        assertEquals(Strategy.TENSOR, QuantScheme.intWeightOnly(8, 0, true).weights().strategy());
+        assertEquals(QuantizationArgs.NOT_QUANTIZED, QuantScheme.intWeightOnly(4, 128, true).activations());
+        assertEquals(NumberType.NONE, QuantScheme.FULL_PRECISION.weights().numberType());
+        assertEquals(NumberType.FLOAT, new QuantScheme(4, 32, true, "mx_fp", 4, 0, 0, "fp32").activations().numberType());
+    }
+
+    @Test
+    void oneGroupingRule() {
+        QuantScheme g = QuantScheme.intWeightOnly(4, 32, true);
+        for (int in : new int[]{16, 32, 48, 100}) {
+            for (int gs : new int[]{-1, 0, 32}) {
+                QuantScheme s = g.withGroupSize(gs);
+                GroupLayout row = s.weights().layout(1, in);
+                assertEquals(row.groupLength(), s.effectiveGroup(in));
+                assertEquals(row.groupsPerRow(), s.groupsPerRow(in));
+            }
+        }
+        assertEquals(2, QuantScheme.intWeightOnly(4, 32, true).groupsPerRow(48));
+        assertEquals(48, QuantScheme.intWeightOnly(4, 64, true).effectiveGroup(48));
+    }
+}
