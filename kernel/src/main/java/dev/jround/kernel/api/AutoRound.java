@@ -14,11 +14,11 @@ import java.util.Map;
 /**
  * The Java API, shaped like AutoRound's Python one:
  * <pre>{@code
- * AutoRound ar = AutoRound.builder("Qwen/Qwen3-0.6B").scheme("W4A16").iters(200).build();
- * ar.quantizeAndSave(Path.of("out"), "auto_round");
+ * AutoRound ar = AutoRound.builder(modelIdOrPath).scheme(preset).iters(200).build();
+ * ar.quantizeAndSave(Path.of("out"), formats);   // e.g. the names 'jround list format' prints
  * }</pre>
  * Every setter maps to the AutoRound parameter of the same name; unset values take the recipe's and
- * the scheme's defaults.
+ * the scheme's defaults, and no format given means the format an installed exporter declares as the default.
  */
 public final class AutoRound {
 

@@ -247,7 +247,7 @@ public final class CalibrationPipeline {
         return n;
     }
 
-    /** The reference's mixing of several datasets (spec §4), then the cut to nsamples. */
+    /** The reference's mixing of several datasets (docs/algorithms.md), then the cut to nsamples. */
     static List<Row> combine(List<Prepared> prepared, int nsamples, long seed) {
         if (prepared.size() == 1) {
             List<Row> only = prepared.get(0).rows;

@@ -14,7 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Parses the {@code --layer_config} argument as the reference does (datasets-and-cli.md 6.3): strict JSON; then JSON
+ * Parses the {@code --layer_config} argument as the reference does (docs/datasets.md): strict JSON; then JSON
  * with backslashes that start no JSON escape doubled (so {@code "\d"} works); then a relaxed syntax
  * {@code {k_proj:{bits:8},v_proj:{bits:8}}} of braces, colons, commas and bare tokens. Scalars are normalised in all
  * three modes: curly quotes straightened, one pair of outer quotes removed, integers, floats, booleans, null.

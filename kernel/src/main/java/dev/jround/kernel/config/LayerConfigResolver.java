@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * Per-layer configuration (algorithm spec 9.2-9.4, 2.6, 2.7): {@code ignore_layers}, {@code layer_config} entries by
+ * Per-layer configuration (docs/algorithms.md): {@code ignore_layers}, {@code layer_config} entries by
  * full name, substring or partial regex, the lm_head rule and the default exclusions, resolved to one
  * {@link LayerSpec} for every linear layer of the model.
  *
@@ -76,7 +76,7 @@ public final class LayerConfigResolver {
     }
 
     /**
-     * As above, restricted to the blocks {@code toQuantBlockNames} selects (algorithm spec 2.3): the linear layers of
+     * As above, restricted to the blocks {@code toQuantBlockNames} selects (docs/algorithms.md): the linear layers of
      * every other block become full precision. {@code null} or blank selects every block.
      */
     public static Resolution resolve(CausalLM model, ResolvedScheme base, Map<String, ?> layerConfig, String ignoreLayers,
@@ -366,7 +366,7 @@ public final class LayerConfigResolver {
         }
     }
 
-    /** AutoRound's key-to-regex rule (spec 9.3): plain keys are literal substrings, others partial regexes. */
+    /** AutoRound's key-to-regex rule (docs/algorithms.md): plain keys are literal substrings, others partial regexes. */
     static String toStandardRegex(String key) {
         boolean regex = false;
         for (String tok : List.of(".*", "^", "$", "|", "(", ")", "[", "]", "?", "+")) {

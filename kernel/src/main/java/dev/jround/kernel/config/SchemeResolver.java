@@ -12,7 +12,7 @@ import java.util.Optional;
 import java.util.TreeSet;
 
 /**
- * Preset plus overrides to the run's scheme (algorithm spec 1.2). Presets come from the caller (collected from the
+ * Preset plus overrides to the run's scheme (docs/algorithms.md). Presets come from the caller (collected from the
  * {@code SchemePreset} plugins), so the kernel names none.
  */
 public final class SchemeResolver {

@@ -225,7 +225,7 @@ public final class BlockPipeline {
     }
 
     /**
-     * AutoRound's loss mask (spec 2.4): positions holding the pad token (or, without a pad token, the run of
+     * AutoRound's loss mask (docs/algorithms.md): positions holding the pad token (or, without a pad token, the run of
      * trailing tokens equal to the last one) and always the last position are excluded.
      */
     static List<NDArray> lossMasks(NDManager target, List<long[]> samples, long padTokenId) {

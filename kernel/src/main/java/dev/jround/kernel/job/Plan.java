@@ -112,7 +112,7 @@ record Plan(QuantizeRequest request, Formats formats, SchemeSetup setup, Algorit
 
     /**
      * AutoRound's low_gpu_mem_usage keeps cached block inputs, reference outputs and best-parameter snapshots in host
-     * memory (algorithm spec 4.2). On the cpu backend they live there already, so the flag holds by construction; a
+     * memory (docs/algorithms.md). On the cpu backend they live there already, so the flag holds by construction; a
      * backend with its own device memory would need the placement switch, which jround does not have: refused.
      */
     private static void lowGpuMemUsage(String device, ProgressListener progress) {

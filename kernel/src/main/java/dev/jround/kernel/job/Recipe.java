@@ -5,7 +5,7 @@ import dev.jround.spi.InvalidInputException;
 import java.util.Locale;
 
 /**
- * AutoRound's recipe presets (spec algorithm.md 4.1). A recipe only fills values the user did not give.
+ * AutoRound's recipe presets (docs/algorithms.md). A recipe only fills values the user did not give.
  */
 public enum Recipe {
     DEFAULT(8, 200, 2048, 128, null, null),

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code to_quant_block_names} (algorithm spec 2.3) and the one-device rule of {@code --device_map}. */
+/** {@code to_quant_block_names} (docs/algorithms.md) and the one-device rule of {@code --device_map}. */
 class ToQuantBlockNamesTest {
 
     private static LayerConfigResolver.Resolution resolve(FakeModel m, Map<String, ?> cfg, String blocks) {

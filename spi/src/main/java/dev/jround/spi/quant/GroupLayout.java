@@ -7,7 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * The grouping rule of AutoRound (spec section 3.2) for a {@code [rows, cols]} weight: per tensor
+ * The grouping rule of AutoRound (docs/algorithms.md) for a {@code [rows, cols]} weight: per tensor
  * ({@code groupSize == 0}) one group of {@code rows*cols}; per channel ({@code -1}) or rows shorter
  * than the group one group per row; otherwise groups of {@code groupSize} along a row, the row padded
  * on the right when the group does not divide it. Group {@code g = r * groupsPerRow + j}.

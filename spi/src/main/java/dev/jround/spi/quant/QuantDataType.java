@@ -32,7 +32,7 @@ public interface QuantDataType extends JroundPlugin {
                             float[] imatrix, boolean optimizedRtn);
 
     /**
-     * Initial tunable parameters for a {@code [out, in]} float32 weight (spec section 3.1): V zeros in the grouped
+     * Initial tunable parameters for a {@code [out, in]} float32 weight (docs/algorithms.md): V zeros in the grouped
      * shape {@code [numGroups, groupLength]}, alpha and beta ones {@code [numGroups]}, and the per-group extremes
      * {@code wMin = min(0, min group)}, {@code wMax = max(0, max group)} as constants. All arrays are created on
      * the weight's manager, float32, without gradients; the caller marks the ones it tunes.

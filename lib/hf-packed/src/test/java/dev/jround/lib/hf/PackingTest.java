@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** Bit layouts pinned by the worked examples of formats.md §1.6, §3.3, §3.4, §5.3, plus random round trips. */
+/** Bit layouts pinned by the worked examples of docs/formats.md, plus random round trips. */
 class PackingTest {
 
     @Test

@@ -5,7 +5,7 @@ import static dev.jround.plugin.gguf.GgmlQuants.f16;
 import static dev.jround.plugin.gguf.GgmlQuants.nearestInt;
 
 /**
- * AutoRound's optimized RTN for GGUF types (algorithm spec 5.4 and 5.6): an importance-weighted search of
+ * AutoRound's optimized RTN for GGUF types (docs/algorithms.md): an importance-weighted search of
  * group scales (and mins), followed by the second-level quantization of the scales of each super-block.
  * Without an importance matrix it uses the llama.cpp default weightings. Q4_1/Q5_1 and the float types have
  * no search and use the llama.cpp reference encoders.
@@ -43,7 +43,7 @@ public final class AutoRoundGgufRtn {
     }
 
     /**
-     * Importance weights of one group with the reference's zero handling (spec 5.3): a group with more
+     * Importance weights of one group with the reference's zero handling (docs/algorithms.md): a group with more
      * than half of its entries zero is weighted by the weights' magnitude instead, isolated zeros take the
      * mean of the group's non-zero entries.
      */
@@ -73,7 +73,7 @@ public final class AutoRoundGgufRtn {
         return w;
     }
 
-    // ---------------------------------------------------------------- Q4_0 / Q5_0 / Q8_0 (spec 5.4)
+    // ---------------------------------------------------------------- Q4_0 / Q5_0 / Q8_0 (docs/algorithms.md)
 
     private static void symLegacyBlock(GgmlType t, float[] x, int o, byte[] y, int p, float[] imatrix, int col0) {
         int bits = t == GgmlType.Q4_0 ? 4 : t == GgmlType.Q5_0 ? 5 : 8;
@@ -138,7 +138,7 @@ public final class AutoRoundGgufRtn {
         return loss;
     }
 
-    // ---------------------------------------------------------------- Q2_K / Q4_K / Q5_K (spec 5.6, asymmetric)
+    // ---------------------------------------------------------------- Q2_K / Q4_K / Q5_K (docs/algorithms.md, asymmetric)
 
     private static void asymKBlock(GgmlType t, float[] x, int o, byte[] y, int p, float[] imatrix, int col0) {
         int bits = t == GgmlType.Q2_K ? 2 : t == GgmlType.Q4_K ? 4 : 5;
@@ -197,7 +197,7 @@ public final class AutoRoundGgufRtn {
         }
     }
 
-    /** The weighted least-squares scale/min search of spec 5.6; returns {scale, wmin}. */
+    /** The weighted least-squares scale/min search of docs/algorithms.md; returns {scale, wmin}. */
     static float[] searchAsym(float[] x, int o, int n, float[] w, int qmax, float rrmin, float rdelta, int nstep, boolean mad) {
         float rmin = Float.MAX_VALUE;
         float rmax = -Float.MAX_VALUE;
@@ -275,7 +275,7 @@ public final class AutoRoundGgufRtn {
         return codes;
     }
 
-    /** Importance-weighted second-level quantization (spec 5.6, with imatrix). */
+    /** Importance-weighted second-level quantization (docs/algorithms.md, with imatrix). */
     static int[] superQuantWeighted(float[] vec, float[] qw, int nmax, float[] d) {
         float m = 0;
         for (float v : vec) m = Math.max(m, v);
@@ -317,7 +317,7 @@ public final class AutoRoundGgufRtn {
         return e;
     }
 
-    // ---------------------------------------------------------------- Q3_K / Q6_K (spec 5.6, symmetric)
+    // ---------------------------------------------------------------- Q3_K / Q6_K (docs/algorithms.md, symmetric)
 
     private static void symKBlock(GgmlType t, float[] x, int o, byte[] y, int p, float[] imatrix, int col0) {
         boolean q3 = t == GgmlType.Q3_K;

@@ -18,7 +18,7 @@ import java.util.Map;
  * {@code int_sym_dq}: Q3_K, Q6_K) and the float-zero-point legacy types ({@code int_asym_float_zp}: Q4_1,
  * Q5_1). Quantization produces the GGUF blocks themselves (extra {@code gguf_type}, {@code gguf_blocks}), so the
  * GGUF exporter writes exactly what the pipeline evaluated; the dequantized weights are the blocks' decoding.
- * With tuned parameters (SignRound) the QDQ and the blocks follow the min/max form of spec 6.5 ({@link GgufTunedQdq}).
+ * With tuned parameters (SignRound) the QDQ and the blocks follow the min/max form of docs/algorithms.md ({@link GgufTunedQdq}).
  */
 public final class GgufDataType implements QuantDataType {
 
@@ -72,7 +72,7 @@ public final class GgufDataType implements QuantDataType {
         int rows = (int) shape[0];
         int cols = (int) shape[1];
         if (params != null) {
-            // SignRound: the min/max QDQ of spec 6.5 on the type the row length allows
+            // SignRound: the min/max QDQ of docs/algorithms.md on the type the row length allows
             GgmlType t = GgufMix.fallback(typeOf(scheme), cols);
             return GgufTunedQdq.qdq(t, weight, tunedGroup(scheme, cols), params.v(), params.alpha(), params.beta(),
                     params.wMin(), params.wMax(), threshold(scheme));
@@ -82,12 +82,12 @@ public final class GgufDataType implements QuantDataType {
         return weight.getManager().create(deq, weight.getShape()).toType(weight.getDataType(), false);
     }
 
-    /** The group length of the tuned parameters' layout (spec 3.2: rows shorter than a group are one group). */
+    /** The group length of the tuned parameters' layout (docs/algorithms.md: rows shorter than a group are one group). */
     private static int tunedGroup(QuantScheme scheme, int cols) {
         return new GroupLayout(1, cols, scheme.groupSize()).groupLength();
     }
 
-    /** Scale floor of spec 3.3: 1e-8 for fp32 scales, else 1e-5. */
+    /** Scale floor of docs/algorithms.md: 1e-8 for fp32 scales, else 1e-5. */
     private static float threshold(QuantScheme scheme) {
         return "fp32".equals(scheme.scaleDtype()) ? 1e-8f : 1e-5f;
     }
@@ -116,7 +116,7 @@ public final class GgufDataType implements QuantDataType {
 
     /**
      * Encodes with the type (or llama.cpp's fallback for rows that are not whole blocks). Without optimized RTN
-     * the reference keeps the llama.cpp-style search without importance (spec 5.7); Q4_1/Q5_1 have no search.
+     * the reference keeps the llama.cpp-style search without importance (docs/algorithms.md); Q4_1/Q5_1 have no search.
      */
     private static Encoded encode(GgmlType wanted, float[] w, int rows, int cols, float[] imatrix, boolean optimizedRtn) {
         GgmlType t = GgufMix.fallback(wanted, cols);

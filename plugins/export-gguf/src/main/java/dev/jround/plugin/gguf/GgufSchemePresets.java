@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The reference's GGUF presets (algorithm spec section 7): the weight settings of each mixture's base type. The
+ * The reference's GGUF presets (docs/algorithms.md): the weight settings of each mixture's base type. The
  * {@code _S/_M/_L} variants share them; the per-tensor mix is applied by the GGUF exporter.
  */
 public final class GgufSchemePresets implements SchemePreset {

@@ -10,7 +10,7 @@ import static dev.jround.plugin.gguf.GgmlQuants.QK_K;
 import static dev.jround.plugin.gguf.GgmlQuants.f16;
 
 /**
- * The min/max QDQ of GGUF types used while SignRound tunes them (algorithm spec 6.5), in two faces that compute the
+ * The min/max QDQ of GGUF types used while SignRound tunes them (docs/algorithms.md), in two faces that compute the
  * same numbers: a differentiable one on DJL arrays and a host one that writes the GGUF blocks.
  *
  * <p>Asymmetric k-quants (Q2_K, Q4_K, Q5_K): per sub-block {@code s = max((hi-lo)/qmax, thr)} and {@code wmin = -lo}
@@ -162,7 +162,7 @@ final class GgufTunedQdq {
         return q.mul(sq);
     }
 
-    /** The full-range signed scale of spec 3.3: the dominant extreme lands on {@code -nmax}; magnitude floored at thr. */
+    /** The full-range signed scale of docs/algorithms.md: the dominant extreme lands on {@code -nmax}; magnitude floored at thr. */
     private static NDArray signedScale(NDArray lo, NDArray hi, int nmax, float thr) {
         NDArray neg = lo.neg();
         NDArray m = hi.maximum(neg);
@@ -196,7 +196,7 @@ final class GgufTunedQdq {
         return x.add(x.round().sub(x).stopGradient()).add(c(x, 0f));
     }
 
-    /** fp16 rounding, passing the gradient as identity (spec 3.4: casts of scales are identities for autograd). */
+    /** fp16 rounding, passing the gradient as identity (docs/algorithms.md: casts of scales are identities for autograd). */
     private static NDArray half(NDArray x) {
         NDArray rounded = x.toType(DataType.FLOAT16, false).toType(DataType.FLOAT32, false);
         return x.add(rounded.sub(x).stopGradient());

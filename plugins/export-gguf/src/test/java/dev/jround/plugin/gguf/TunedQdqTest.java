@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * SignRound's tuning QDQ of the GGUF types (spec 6.5): the differentiable DJL face and the host encoder agree bit for
+ * SignRound's tuning QDQ of the GGUF types (docs/algorithms.md): the differentiable DJL face and the host encoder agree bit for
  * bit for the same V/alpha/beta, the QDQ is a sensible quantizer, and gradients reach every tuned tensor.
  */
 class TunedQdqTest {

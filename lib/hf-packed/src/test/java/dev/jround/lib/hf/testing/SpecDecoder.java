@@ -1,7 +1,7 @@
 package dev.jround.lib.hf.testing;
 
 /**
- * An independent reading of packed tensors written straight from formats.md (§3.3, §3.4, §5.3), bit by bit,
+ * An independent reading of packed tensors written straight from docs/formats.md, bit by bit,
  * sharing no code with the packers under test.
  */
 public final class SpecDecoder {

@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The RTN family (spec section 5): each layer of the block goes through its data type's host quantizer,
+ * The RTN family (docs/algorithms.md): each layer of the block goes through its data type's host quantizer,
  * either with plain min/max scales or with the importance-weighted scale search.
  */
 final class RoundToNearest {

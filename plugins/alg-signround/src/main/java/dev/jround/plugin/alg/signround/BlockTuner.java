@@ -26,11 +26,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * SignRound block tuning (spec section 3): learnable rounding offsets V and min/max scales alpha/beta per layer,
+ * SignRound block tuning (docs/algorithms.md): learnable rounding offsets V and min/max scales alpha/beta per layer,
  * block output MSE against the full-precision reference, one optimizer step per iteration on a mini-batch drawn by
  * the cyclic sampler, linear learning-rate decay, and the parameters that produced the best loss.
  *
- * <p>A job with {@code blockIndex < 0} tunes a single layer outside the blocks (the lm_head, spec 3.13): its
+ * <p>A job with {@code blockIndex < 0} tunes a single layer outside the blocks (the lm_head, docs/algorithms.md): its
  * {@code layers} hold that one layer, {@code inputs} its cached inputs {@code [1, L, in]} (quantized stream if
  * enabled), {@code reference} the full-precision layer outputs on the full-precision inputs (or empty: then they
  * are computed from {@code inputs}); samples go one at a time with {@code batch_size * gradient_accumulate_steps}
@@ -126,7 +126,7 @@ final class BlockTuner {
         CausalLM model = job.model();
         int iters = o.iters();
         int n = job.inputs().size();
-        // a layer outside the blocks (spec 3.13) is tuned one sample at a time, all of a global batch accumulated
+        // a layer outside the blocks (docs/algorithms.md) is tuned one sample at a time, all of a global batch accumulated
         boolean layerMode = job.blockIndex() < 0;
         int gas = Math.max(1, o.gradientAccumulateSteps());
         int batch = layerMode ? 1 : Math.max(1, Math.min(o.batchSize(), n));

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The reference's per-block index sampler (spec 3.9): a shuffled list of {@code 0..n-1} handed out in batches of
+ * The reference's per-block index sampler (docs/algorithms.md): a shuffled list of {@code 0..n-1} handed out in batches of
  * {@code batch}; when fewer than {@code batch} indices remain, the whole list is reshuffled and restarted (the
  * incomplete tail is dropped). All shuffles draw from the job's shared generator.
  */

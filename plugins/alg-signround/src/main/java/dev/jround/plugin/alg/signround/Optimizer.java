@@ -13,7 +13,7 @@ interface Optimizer {
     void step(int slot, NDArray param, NDArray grad, float lr, NDManager stateManager);
 
     /**
-     * Signed gradient descent (spec 3.7): {@code p -= lr * sign(g)}, optionally on a momentum buffer
+     * Signed gradient descent (docs/algorithms.md): {@code p -= lr * sign(g)}, optionally on a momentum buffer
      * {@code buf = momentum * buf + g}; the loss is scaled by 1000 (irrelevant to signs except for underflow).
      */
     static Optimizer signSgd(double momentum, int slots) {
@@ -44,7 +44,7 @@ interface Optimizer {
         };
     }
 
-    /** AdamW with the library defaults (beta1 0.9, beta2 0.999, eps 1e-8, no weight decay), spec 3.15. */
+    /** AdamW with the library defaults (beta1 0.9, beta2 0.999, eps 1e-8, no weight decay), docs/algorithms.md */
     static Optimizer adamW(int slots) {
         NDArray[] first = new NDArray[slots];
         NDArray[] second = new NDArray[slots];

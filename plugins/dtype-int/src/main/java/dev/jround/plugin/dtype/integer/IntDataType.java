@@ -78,7 +78,7 @@ public final class IntDataType implements QuantDataType {
         int[] zeros = new int[rows * perRow];
         for (int i = 0; i < scales.length; i++) {
             int g = layout.perTensor() ? 0 : i;
-            // the optimized search keeps float32 scales while forming levels; storage rounds them (spec 5.4)
+            // the optimized search keeps float32 scales while forming levels; storage rounds them (docs/algorithms.md)
             scales[i] = searched ? sd.round(r.scales()[g]) : r.scales()[g];
             zeros[i] = (int) r.zeros()[g];
         }

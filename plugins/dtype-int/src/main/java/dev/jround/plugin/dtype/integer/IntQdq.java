@@ -9,7 +9,7 @@ import dev.jround.spi.quant.QuantDataType.TunableParams;
 import dev.jround.spi.quant.QuantScheme;
 
 /**
- * Differentiable integer QDQ on DJL arrays (spec 3.3/3.4): the same float32 operations, in the same order, as
+ * Differentiable integer QDQ on DJL arrays (docs/algorithms.md): the same float32 operations, in the same order, as
  * {@link IntQuant#minMax}, so tuning sees exactly the weights that are exported. Rounding is a straight-through
  * estimator {@code x + stopGradient(round(x) - x)}; clamps pass gradients only inside their bounds.
  */
@@ -104,7 +104,7 @@ final class IntQdq {
     }
 
     /**
-     * The scale dtype cast inside QDQ with an identity gradient (spec 3.4). DJL's cast runs without autograd and its
+     * The scale dtype cast inside QDQ with an identity gradient (docs/algorithms.md). DJL's cast runs without autograd and its
      * PyTorch JNI has no bfloat16 element type, so the cast is added as a constant offset
      * {@code s + stopGradient(cast(s) - s)}, whose forward value is exactly the rounded scale: fp16 rounding by
      * the engine, bf16 rounding on the host (round-to-nearest-even, as torch casts).

@@ -6,7 +6,7 @@ import java.util.stream.IntStream;
 
 /**
  * Exact host-side integer quantization in float32, element by element as the reference's tensor code does it
- * (spec sections 3.3, 5.2, 5.3, 5.4). Works on the grouped layout of {@link GroupLayout}.
+ * (docs/algorithms.md). Works on the grouped layout of {@link GroupLayout}.
  */
 final class IntQuant {
 
@@ -75,7 +75,7 @@ final class IntQuant {
     }
 
     /**
-     * Optimized RTN for symmetric int (spec 5.4): per group, the inverse scale {@code -(nmax - step*k)/g} with the
+     * Optimized RTN for symmetric int (docs/algorithms.md): per group, the inverse scale {@code -(nmax - step*k)/g} with the
      * smallest importance-weighted squared error wins (strict improvement, candidates in ascending k). The searched
      * scale stays float32 (the reference casts it only when packing); levels are formed with it.
      *
@@ -152,7 +152,7 @@ final class IntQuant {
     }
 
     /**
-     * Importance matrix prepared for the search (spec 5.3): broadcast to every row, grouped like the weight
+     * Importance matrix prepared for the search (docs/algorithms.md): broadcast to every row, grouped like the weight
      * (padding 1e-5), then the zero handling when its smallest value is exactly 0.
      *
      * @param groupSizeArg the layer's raw group size (the reference compares zero counts with {@code group_size // 2})

@@ -11,7 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The integer weight-only presets of the reference (spec section 7) and BF16 ("keep high precision"). */
+/** The integer weight-only presets of the reference (docs/algorithms.md) and BF16 ("keep high precision"). */
 public final class IntSchemePresets implements SchemePreset {
 
     private static final Map<String, QuantScheme> PRESETS = build();
