@@ -2,14 +2,13 @@ package dev.jround.it.job;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.jround.lib.model.testing.TestBackends;
 import dev.jround.it.TinyLlama;
 import dev.jround.kernel.job.QuantizationJob;
 import dev.jround.kernel.job.QuantizeRequest;
 import dev.jround.kernel.registry.PluginRegistry;
 import dev.jround.kernel.registry.ServiceLoaderRegistry;
 import dev.jround.spi.JroundPlugin;
-import dev.jround.spi.PluginDescriptor;
-import dev.jround.spi.PluginKind;
 import dev.jround.spi.UnsupportedFeatureException;
 import dev.jround.spi.device.DeviceBackend;
 import dev.jround.spi.device.DeviceCapabilities;
@@ -34,37 +33,7 @@ class DeviceCapabilitiesTest {
     static PluginRegistry withBackend(DeviceCapabilities caps) {
         ServiceLoaderRegistry installed = new ServiceLoaderRegistry();
         DeviceBackend real = installed.all(DeviceBackend.class).get(0);
-        DeviceBackend limited = new DeviceBackend() {
-            @Override
-            public PluginDescriptor descriptor() {
-                return PluginDescriptor.of(PluginKind.DEVICE, "limited", "1.0.0", "forward passes only");
-            }
-
-            @Override
-            public String deviceName() {
-                return "cpu";
-            }
-
-            @Override
-            public boolean isAvailable() {
-                return true;
-            }
-
-            @Override
-            public int rank() {
-                return 1;
-            }
-
-            @Override
-            public NDManager newManager() {
-                return real.newManager();
-            }
-
-            @Override
-            public DeviceCapabilities capabilities() {
-                return caps;
-            }
-        };
+        DeviceBackend limited = TestBackends.cpu("limited", "forward passes only", 1, caps, real::newManager);
         return new PluginRegistry() {
             @Override
             @SuppressWarnings("unchecked")

@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.jround.spi.PluginDescriptor;
-import dev.jround.spi.PluginKind;
 import dev.jround.spi.device.DeviceBackend;
 import dev.jround.spi.model.BlockInputs;
 import dev.jround.spi.model.CausalLM;
@@ -27,32 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 public final class GoldenLogits {
 
     /** The DJL default engine on the CPU, as a device backend. */
-    public static final DeviceBackend CPU = new DeviceBackend() {
-        @Override
-        public PluginDescriptor descriptor() {
-            return PluginDescriptor.of(PluginKind.DEVICE, "test-cpu", "1", "test");
-        }
-
-        @Override
-        public String deviceName() {
-            return "cpu";
-        }
-
-        @Override
-        public boolean isAvailable() {
-            return true;
-        }
-
-        @Override
-        public int rank() {
-            return 0;
-        }
-
-        @Override
-        public NDManager newManager() {
-            return NDManager.newBaseManager();
-        }
-    };
+    public static final DeviceBackend CPU = TestBackends.cpu("test-cpu", "test", 0,
+            dev.jround.spi.device.DeviceCapabilities.conservative(), NDManager::newBaseManager);
 
     private GoldenLogits() {
     }

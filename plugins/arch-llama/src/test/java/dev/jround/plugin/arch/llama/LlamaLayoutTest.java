@@ -6,14 +6,13 @@ import dev.jround.spi.model.TensorLayout;
 import dev.jround.spi.model.TensorRole;
 import dev.jround.spi.model.TensorSlot;
 import dev.jround.lib.model.testing.GoldenLogits;
-import dev.jround.lib.safetensors.SafetensorsCheckpoint;
+import dev.jround.lib.model.testing.LayoutAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.util.EnumSet;
-import java.util.Optional;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -33,18 +32,12 @@ class LlamaLayoutTest {
     void everyTensorHasARole(String name) {
         Path dir = GoldenLogits.golden(LlamaLayoutTest.class, name);
         TensorLayout layout = layout(name);
-        Set<TensorRole> seen = EnumSet.noneOf(TensorRole.class);
-        try (SafetensorsCheckpoint w = SafetensorsCheckpoint.open(dir.resolve("model.safetensors"))) {
-            for (String t : w.names()) {
-                Optional<TensorSlot> s = layout.slotOf(t);
-                assertTrue(s.isPresent(), name + ": no role for " + t);
-                seen.add(s.get().role());
-                if (t.startsWith("model.layers.")) {
-                    assertEquals(Integer.parseInt(t.split("\\.")[2]), s.get().block(), t);
-                }
-                assertEquals(t.endsWith(".bias") ? TensorSlot.Part.BIAS : TensorSlot.Part.WEIGHT, s.get().part(), t);
+        Set<TensorRole> seen = LayoutAssertions.everyTensorHasARole(dir, layout, (t, s) -> {
+            if (t.startsWith("model.layers.")) {
+                assertEquals(Integer.parseInt(t.split("\\.")[2]), s.block(), t);
             }
-        }
+            assertEquals(t.endsWith(".bias") ? TensorSlot.Part.BIAS : TensorSlot.Part.WEIGHT, s.part(), t);
+        });
         assertTrue(seen.containsAll(EnumSet.of(TensorRole.TOKEN_EMBD, TensorRole.OUTPUT_NORM, TensorRole.ATTN_NORM,
                 TensorRole.ATTN_Q, TensorRole.ATTN_K, TensorRole.ATTN_V, TensorRole.ATTN_OUT, TensorRole.FFN_NORM,
                 TensorRole.FFN_GATE, TensorRole.FFN_UP, TensorRole.FFN_DOWN)), name + ": " + seen);

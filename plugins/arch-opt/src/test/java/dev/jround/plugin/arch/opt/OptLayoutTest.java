@@ -6,7 +6,7 @@ import dev.jround.spi.model.TensorLayout;
 import dev.jround.spi.model.TensorRole;
 import dev.jround.spi.model.TensorSlot;
 import dev.jround.lib.model.testing.GoldenLogits;
-import dev.jround.lib.safetensors.SafetensorsCheckpoint;
+import dev.jround.lib.model.testing.LayoutAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -33,16 +33,9 @@ class OptLayoutTest {
     void everyTensorHasARole(String name) {
         Path dir = GoldenLogits.golden(OptLayoutTest.class, name);
         TensorLayout layout = layout(name);
-        Set<TensorRole> seen = EnumSet.noneOf(TensorRole.class);
-        try (SafetensorsCheckpoint w = SafetensorsCheckpoint.open(dir.resolve("model.safetensors"))) {
-            for (String t : w.names()) {
-                Optional<TensorSlot> s = layout.slotOf(t);
-                assertTrue(s.isPresent(), name + ": no role for " + t);
-                seen.add(s.get().role());
-                // the bare OPTModel's names (without "model.") mean the same
-                assertEquals(s, layout.slotOf(t.substring("model.".length())), t);
-            }
-        }
+        // the bare OPTModel's names (without "model.") mean the same
+        Set<TensorRole> seen = LayoutAssertions.everyTensorHasARole(dir, layout,
+                (t, s) -> assertEquals(Optional.of(s), layout.slotOf(t.substring("model.".length())), t));
         assertTrue(seen.containsAll(EnumSet.of(TensorRole.TOKEN_EMBD, TensorRole.POS_EMBD, TensorRole.ATTN_NORM,
                 TensorRole.ATTN_Q, TensorRole.ATTN_K, TensorRole.ATTN_V, TensorRole.ATTN_OUT, TensorRole.FFN_NORM,
                 TensorRole.FFN_UP, TensorRole.FFN_DOWN)), name + ": " + seen);
