@@ -26,7 +26,7 @@ public final class IntSchemePresets implements SchemePreset {
         m.put("W2A16G32", QuantScheme.intWeightOnly(2, 32, true));
         m.put("W5A16", QuantScheme.intWeightOnly(5, 128, true));
         m.put("W6A16", QuantScheme.intWeightOnly(6, 128, true));
-        m.put("BF16", new QuantScheme(16, 128, true, "fp", 16, 0, 0, "fp16"));
+        m.put("BF16", QuantScheme.builder().bits(16).groupSize(128).dataType("fp").actDataType("fp").build());
         return Map.copyOf(m);
     }
 
