@@ -1,5 +1,6 @@
 package dev.jround.cli;
 
+import java.util.List;
 import ai.djl.ndarray.NDManager;
 import dev.jround.kernel.eval.GenerationOptions;
 import dev.jround.kernel.eval.Generator;
@@ -66,11 +67,11 @@ public final class GenerateCommand implements Callable<Integer> {
             if (m.tokenizer().eosTokenId() >= 0) {
                 stop.add(m.tokenizer().eosTokenId());
             }
-            var eos = m.config().get("eos_token_id");
-            if (eos != null && eos.isArray()) {
-                eos.forEach(e -> stop.add(e.asLong()));
-            } else if (eos != null && eos.canConvertToLong()) {
-                stop.add(eos.asLong());
+            Object eos = m.config().value("eos_token_id").orElse(null);
+            for (Object e : eos instanceof List<?> l ? l : java.util.Collections.singletonList(eos)) {
+                if (e instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
+                    stop.add(n.longValue());
+                }
             }
             long start = System.nanoTime();
             long[] all = Generator.generate(m.lm(), manager, promptIds, options, stop);

@@ -1,5 +1,7 @@
 package dev.jround.cli;
 
+import dev.jround.spi.quant.SchemePreset;
+import dev.jround.kernel.config.PresetCatalog;
 import dev.jround.kernel.registry.PluginRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
@@ -31,6 +33,9 @@ public final class PluginsCommand implements Callable<Integer> {
             out.printf(fmt, d.kind().label(), d.id() + (e.active() ? "" : " (shadowed)"), d.version(), e.source(), d.description());
         }
         out.printf("%d plugins%n", entries.size());
+        PresetCatalog.of(JroundCli.registry().all(SchemePreset.class)).clashes().forEach((name, ids) ->
+                out.printf("warning: scheme %s is declared by %s; runs naming it are refused until one is removed%n",
+                        name, String.join(" and ", ids)));
         return 0;
     }
 }

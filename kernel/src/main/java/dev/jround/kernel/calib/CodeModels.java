@@ -1,5 +1,6 @@
 package dev.jround.kernel.calib;
 
+import java.util.Map;
 import dev.jround.spi.model.ModelConfig;
 
 import java.util.ArrayList;
@@ -51,13 +52,9 @@ public final class CodeModels {
                     return true;
                 }
             }
-            var tsp = config.get("task_specific_params");
-            if (tsp != null && tsp.isObject()) {
-                var it = tsp.fieldNames();
-                while (it.hasNext()) {
-                    if (TASKS.contains(normalizeTask(it.next()))) {
-                        return true;
-                    }
+            for (String task : config.getObject("task_specific_params").map(Map::keySet).orElse(Set.of())) {
+                if (TASKS.contains(normalizeTask(task))) {
+                    return true;
                 }
             }
         }

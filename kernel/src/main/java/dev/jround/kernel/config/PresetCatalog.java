@@ -22,16 +22,44 @@ public final class PresetCatalog {
 
     private final Map<String, QuantScheme> schemes = new TreeMap<>();
     private final Map<String, PresetTraits> traits = new LinkedHashMap<>();
+    private final Map<String, List<String>> declaredBy = new TreeMap<>();
     private final List<SchemePreset> plugins;
 
     private PresetCatalog(List<SchemePreset> plugins) {
         this.plugins = List.copyOf(plugins);
         for (SchemePreset p : this.plugins) {
+            String id = p.descriptor().id() + " " + p.descriptor().version();
             p.presets().forEach((k, v) -> {
                 String name = k.toUpperCase(Locale.ROOT);
-                schemes.put(name, v);
-                traits.put(name, p.traits(k));
+                declaredBy.computeIfAbsent(name, n -> new ArrayList<>()).add(id);
+                if (!schemes.containsKey(name)) {
+                    schemes.put(name, v);
+                    traits.put(name, p.traits(k));
+                }
             });
+        }
+    }
+
+    /** Preset names that more than one installed plugin declares, with the plugins (id and version) declaring each. */
+    public Map<String, List<String>> clashes() {
+        Map<String, List<String>> r = new TreeMap<>();
+        declaredBy.forEach((n, ids) -> {
+            if (ids.size() > 1) {
+                r.put(n, List.copyOf(ids));
+            }
+        });
+        return r;
+    }
+
+    /**
+     * Refuses a preset name that several plugins declare: which one a run would get must not depend on the order
+     * plugins were installed in.
+     */
+    public void requireUnambiguous(String upperName) {
+        List<String> ids = declaredBy.getOrDefault(upperName, List.of());
+        if (ids.size() > 1) {
+            throw new InvalidInputException("scheme " + upperName + " is declared by several installed plugins: "
+                    + String.join(", ", ids), "remove or update one of them ('jround plugins' lists where each comes from)");
         }
     }
 

@@ -31,6 +31,7 @@ public final class SchemeResolver {
         SchemeOverrides o = overrides == null ? SchemeOverrides.NONE : overrides;
         List<String> warnings = new ArrayList<>();
         String name = (presetName == null ? presets.defaultPreset() : presetName.strip()).toUpperCase(Locale.ROOT);
+        presets.requireUnambiguous(name);
         // 1. a data type with a preset of its own (AutoRound's *_dq: a k-quant) re-bases an overridable preset on it
         if (o.dataType() != null && presets.schemes().containsKey(name) && !presets.traits(name).fixed()) {
             Optional<String> rebased = presets.presetForDataType(o.dataType(), o.bits());

@@ -1,5 +1,6 @@
 package dev.jround.kernel.model;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jround.spi.CorruptInputException;
 import dev.jround.spi.InvalidInputException;
@@ -44,7 +45,7 @@ public final class CheckpointAudit {
                     "a Hugging Face config.json names its model_type (docs/models.md lists the supported types; 'jround plugins' the installed architectures)");
         }
         for (String k : POSITIVE_INTS) {
-            JsonNode v = c.get(k);
+            JsonNode v = c.value(k).map(ConfigJson::node).orElse(null);
             if (v == null || v.isNull()) {
                 continue;
             }
@@ -59,13 +60,13 @@ public final class CheckpointAudit {
                     "set num_hidden_layers to the number of blocks in the checkpoint");
         }
         for (String k : NON_NEGATIVE) {
-            JsonNode v = c.get(k);
+            JsonNode v = c.value(k).map(ConfigJson::node).orElse(null);
             if (v != null && !v.isNull() && (!v.isNumber() || !Double.isFinite(v.asDouble()) || v.asDouble() < 0)) {
                 throw new InvalidInputException(file + ": " + k + " is " + v + ", not a finite number >= 0",
                         "fix config.json: " + k + " is a small positive epsilon such as 1e-05");
             }
         }
-        JsonNode theta = c.get("rope_theta");
+        JsonNode theta = c.value("rope_theta").map(ConfigJson::node).orElse(null);
         if (theta != null && !theta.isNull() && (!theta.isNumber() || !(theta.asDouble() > 0) || Double.isInfinite(theta.asDouble()))) {
             throw new InvalidInputException(file + ": rope_theta is " + theta + ", not a positive number", "fix config.json, e.g. rope_theta 10000.0");
         }

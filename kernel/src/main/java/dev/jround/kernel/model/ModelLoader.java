@@ -1,5 +1,6 @@
 package dev.jround.kernel.model;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import ai.djl.ndarray.types.DataType;
 import dev.jround.kernel.registry.PluginRegistry;
 import dev.jround.spi.InvalidInputException;
@@ -77,7 +78,7 @@ public final class ModelLoader {
         }
         ModelConfig fullPrecision = null;
         if (Files.isDirectory(path) && Files.isRegularFile(path.resolve("config.json"))) {
-            ModelConfig read = ModelConfig.read(path);
+            ModelConfig read = ConfigJson.read(path);
             admit.accept(read);
             fullPrecision = read.has("quantization_config") ? null : read;
         }

@@ -1,5 +1,6 @@
 package dev.jround.kernel.calib;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.spi.model.ModelConfig;
@@ -14,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CodeModelsTest {
 
     private static ModelConfig config(String json) throws Exception {
-        return new ModelConfig(Path.of("."), (ObjectNode) new ObjectMapper().readTree(json));
+        return ConfigJson.config(Path.of("."), (ObjectNode) new ObjectMapper().readTree(json));
     }
 
     @Test

@@ -28,7 +28,7 @@ class SchemeResolverTest {
             "GGUF:Q4_K_S", Q4_K, "GGUF:Q4_K_M", Q4_K);
 
     /** The presets above with the traits their plugins (dtype-int, export-gguf) declare. */
-    static final PresetCatalog CATALOG = PresetCatalog.of(List.of(new SchemePreset() {
+    static final SchemePreset CATALOG_PLUGIN = new SchemePreset() {
         @Override
         public PluginDescriptor descriptor() {
             return PluginDescriptor.of(PluginKind.SCHEME, "test-presets", "1.0.0", "");
@@ -58,7 +58,9 @@ class SchemeResolverTest {
             }
             return Optional.of("GGUF:Q" + bits + "_K_S");
         }
-    }));
+    };
+
+    static final PresetCatalog CATALOG = PresetCatalog.of(List.of(CATALOG_PLUGIN));
 
     @Test
     void presetNamesAreCaseInsensitiveAndDefaultIsW4A16() {
@@ -138,5 +140,29 @@ class SchemeResolverTest {
         assertFalse(SchemeResolver.effectiveDisableOptRtn(null, PRESETS.get("W4A16")));
         assertFalse(SchemeResolver.effectiveDisableOptRtn(false, PRESETS.get("W8A16")));
         assertTrue(SchemeResolver.effectiveDisableOptRtn(true, PRESETS.get("W4A16")));
+    }
+
+    @Test
+    void aPresetTwoPluginsDeclareIsRefusedByName() {
+        SchemePreset other = new SchemePreset() {
+            @Override
+            public PluginDescriptor descriptor() {
+                return PluginDescriptor.of(PluginKind.SCHEME, "other-presets", "2.0.0", "");
+            }
+
+            @Override
+            public Map<String, QuantScheme> presets() {
+                return Map.of("w4a16", QuantScheme.intWeightOnly(4, 32, false), "W7X", QuantScheme.intWeightOnly(7, 32, true));
+            }
+        };
+        PresetCatalog both = PresetCatalog.of(List.of(CATALOG_PLUGIN, other));
+        assertEquals(Map.of("W4A16", List.of("test-presets 1.0.0", "other-presets 2.0.0")), both.clashes());
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> SchemeResolver.resolve("W4A16", SchemeOverrides.NONE, both));
+        assertTrue(e.getMessage().contains("test-presets 1.0.0, other-presets 2.0.0"), e.getMessage());
+        assertThrows(InvalidInputException.class, () -> SchemeResolver.resolve(null, SchemeOverrides.NONE, both),
+                "the default preset is refused too when it is ambiguous");
+        assertEquals(7, SchemeResolver.resolve("w7x", SchemeOverrides.NONE, both).scheme().bits());
+        assertEquals(Map.of(), CATALOG.clashes());
     }
 }

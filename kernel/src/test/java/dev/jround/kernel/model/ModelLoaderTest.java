@@ -1,5 +1,6 @@
 package dev.jround.kernel.model;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.jround.kernel.registry.PluginRegistry;
@@ -189,7 +190,7 @@ class ModelLoaderTest {
     void quantizedCheckpointsGoThroughAnInferenceBackendAndTheResolverIsUsed() throws IOException {
         Path dir = model("q", "{\"model_type\": \"llama\", \"quantization_config\": {\"quant_method\": \"gptq\"}}");
         Path gguf = Files.writeString(tmp.resolve("m.gguf"), "GGUF");
-        ModelConfig plain = new ModelConfig(dir, (com.fasterxml.jackson.databind.node.ObjectNode)
+        ModelConfig plain = ConfigJson.config(dir, (com.fasterxml.jackson.databind.node.ObjectNode)
                 new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"model_type\": \"llama\"}"));
         List<Path> asked = new ArrayList<>();
         InferenceBackend backend = new InferenceBackend() {

@@ -165,7 +165,9 @@ public final class QuantizationArgs {
 
     @Override
     public int hashCode() {
-        return Objects.hash(numberType, bits, strategy, groupSize, blockRows, symmetric, dynamic, scaleType);
+        // ordinals, not the enums' identity hashes, so that hash order is the same in every JVM
+        return Objects.hash(numberType.ordinal(), bits, strategy.ordinal(), groupSize, blockRows, symmetric, dynamic,
+                scaleType.ordinal());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.jround.lib.hf;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.spi.InvalidInputException;
@@ -166,7 +167,7 @@ public abstract class HfExportSession implements ExportSession {
         writer.finish();
         try {
             copyAuxiliaryFiles(ctx.sourceDir(), ctx.outputDir());
-            ObjectNode config = ctx.config().json();
+            ObjectNode config = ConfigJson.tree(ctx.config());
             config.remove("quantization_config");
             if (quantizedLmHead && config.path("tie_word_embeddings").asBoolean(false)) {
                 // the quantized head can no longer share the embedding matrix

@@ -1,5 +1,6 @@
 package dev.jround.lib.hf;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.spi.CorruptInputException;
@@ -72,8 +73,8 @@ public final class PackedCheckpoint implements AutoCloseable {
 
     private PackedCheckpoint(Path dir) {
         this.dir = dir;
-        this.config = ModelConfig.read(dir);
-        JsonNode qc = config.get("quantization_config");
+        this.config = ConfigJson.read(dir);
+        JsonNode qc = config.value("quantization_config").map(ConfigJson::node).orElse(null);
         if (qc != null && !qc.isNull() && !qc.isObject()) {
             throw new InvalidInputException(dir.resolve("config.json") + ": quantization_config is " + qc.getNodeType()
                     .toString().toLowerCase(Locale.ROOT) + " " + qc + ", expected an object",
@@ -81,7 +82,7 @@ public final class PackedCheckpoint implements AutoCloseable {
         }
         this.quantizationConfig = qc instanceof ObjectNode o ? o.deepCopy() : null;
         this.kind = kindOf(quantizationConfig, dir);
-        ObjectNode q = quantizationConfig == null ? config.json().objectNode() : quantizationConfig;
+        ObjectNode q = quantizationConfig == null ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode() : quantizationConfig;
         switch (kind) {
             case AUTO_ROUND -> {
                 String dt = q.path("data_type").asText("int");
@@ -282,7 +283,7 @@ public final class PackedCheckpoint implements AutoCloseable {
             if (s.noneMatch(p -> p.getFileName().toString().endsWith(".safetensors"))) {
                 return false;
             }
-            JsonNode qc = ModelConfig.read(dir).get("quantization_config");
+            JsonNode qc = ConfigJson.read(dir).value("quantization_config").map(ConfigJson::node).orElse(null);
             if (qc == null || qc.isNull()) {
                 return true;
             }
@@ -355,7 +356,7 @@ public final class PackedCheckpoint implements AutoCloseable {
 
     /** config.json without its quantization_config. */
     public ObjectNode plainConfig() {
-        ObjectNode c = config.json();
+        ObjectNode c = ConfigJson.tree(config);
         c.remove("quantization_config");
         return c;
     }

@@ -1,5 +1,6 @@
 package dev.jround.plugin.fake;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jround.spi.export.ExportContext;
@@ -93,7 +94,7 @@ class FakeExporterTest {
         try (PackedCheckpoint ckpt = PackedCheckpoint.open(models.resolve("aidreams260K-reference-exports").resolve(packed));
              SafetensorsCheckpoint source = SafetensorsCheckpoint.open(src);
              SafetensorsCheckpoint want = SafetensorsCheckpoint.open(ref)) {
-            ExportContext ctx = ExportContext.builder().format("fake").outputDir(out).config(ModelConfig.read(src))
+            ExportContext ctx = ExportContext.builder().format("fake").outputDir(out).config(ConfigJson.read(src))
                     .sourceDir(src).source(source).layers(ckpt.linearLayers()).blockPrefixes(List.of("model.layers"))
                     .maxShardBytes(5_000_000_000L).build();
             try (ExportSession s = exporter.open(ctx)) {

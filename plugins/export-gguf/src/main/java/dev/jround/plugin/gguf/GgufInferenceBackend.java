@@ -1,5 +1,6 @@
 package dev.jround.plugin.gguf;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.spi.InvalidInputException;
@@ -167,7 +168,7 @@ public final class GgufInferenceBackend implements InferenceBackend {
             rs.put("rope_type", scaling);
             rs.put("factor", f.getDouble(arch + ".rope.scaling.factor", 1.0));
         }
-        return new ModelConfig(dir, c);
+        return ConfigJson.config(dir, c);
     }
 
     /**

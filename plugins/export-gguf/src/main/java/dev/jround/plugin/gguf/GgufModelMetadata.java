@@ -1,5 +1,6 @@
 package dev.jround.plugin.gguf;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jround.spi.CorruptInputException;
@@ -117,11 +118,7 @@ public final class GgufModelMetadata {
 
     /** The rope scaling object ({@code rope_scaling} or newer {@code rope_parameters}), or null. */
     static JsonNode ropeScalingNode(ModelConfig cfg) {
-        JsonNode s = cfg.get("rope_scaling");
-        if (s == null || s.isNull()) {
-            s = cfg.get("rope_parameters");
-        }
-        return s == null || s.isNull() ? null : s;
+        return cfg.value("rope_scaling").or(() -> cfg.value("rope_parameters")).map(ConfigJson::node).orElse(null);
     }
 
     static String ropeType(JsonNode s) {
@@ -536,7 +533,7 @@ public final class GgufModelMetadata {
                 }
             }
             if (id == null && cfg.has(k[0] + "_token_id")) {
-                JsonNode n = cfg.get(k[0] + "_token_id");
+                JsonNode n = ConfigJson.node(cfg.value(k[0] + "_token_id").orElseThrow());
                 JsonNode v = n.isArray() && !n.isEmpty() ? n.get(0) : n;
                 if (v.isNumber() && v.asLong() >= 0 && v.asLong() < vocabSize) {
                     id = v.asLong();

@@ -1,5 +1,6 @@
 package dev.jround.plugin.gguf;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import dev.jround.spi.export.ExportContext;
 import dev.jround.spi.export.ExportSession;
 import dev.jround.spi.inference.InferenceBackend;
@@ -65,7 +66,7 @@ class AidreamsExportTest {
         Path dir = out.resolve(mix + (options.isEmpty() ? "" : "-" + options.values().iterator().next()));
         Files.createDirectories(dir);
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
-            ModelConfig cfg = ModelConfig.read(model);
+            ModelConfig cfg = ConfigJson.read(model);
             ExportContext ctx = ExportContext.builder().format("gguf:" + mix).outputDir(dir).config(cfg).sourceDir(model)
                     .source(src).blockPrefixes(List.of("model.layers")).options(options).layout(Layouts.of(cfg)).build();
             GgufExporter exporter = new GgufExporter();
@@ -200,7 +201,7 @@ class AidreamsExportTest {
         Map<String, float[]> fake = new HashMap<>();
         Path file;
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
-            ModelConfig cfg = ModelConfig.read(model);
+            ModelConfig cfg = ConfigJson.read(model);
             ExportContext ctx = ExportContext.builder().format("gguf:q4_0").outputDir(dir).config(cfg).sourceDir(model)
                     .source(src).blockPrefixes(List.of("model.layers")).layout(Layouts.of(cfg)).build();
             Set<String> quantized = new HashSet<>();

@@ -1,5 +1,6 @@
 package dev.jround.plugin.gguf;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import dev.jround.spi.data.Tokenizer;
 import dev.jround.spi.export.ExportContext;
 import dev.jround.spi.export.ExportSession;
@@ -44,7 +45,7 @@ class ContextTokenizerTest {
     Path export(Path model, String name, Tokenizer tokenizer) throws Exception {
         Path dir = Files.createDirectories(tmp.resolve(name));
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
-            ModelConfig cfg = ModelConfig.read(model);
+            ModelConfig cfg = ConfigJson.read(model);
             ExportContext ctx = ExportContext.builder().format("gguf:q8_0").outputDir(dir).config(cfg).sourceDir(model)
                     .source(src).blockPrefixes(List.of("model.layers")).layout(Layouts.of(cfg)).tokenizer(tokenizer)
                     .build();

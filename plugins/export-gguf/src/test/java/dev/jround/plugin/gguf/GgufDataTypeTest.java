@@ -1,5 +1,6 @@
 package dev.jround.plugin.gguf;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -63,9 +64,9 @@ class GgufDataTypeTest {
                     src.floats("model.layers.1.mlp.gate_proj.weight"), null, null, null, null, null, false);
             assertEquals("Q4_K", ((GgmlBlocks) q.payload()).type());
             assertTrue(RoundTripTest.relError(src.floats("model.layers.0.self_attn.q_proj.weight"), q.dequantized()) < 0.12);
-            ExportContext ctx = ExportContext.builder().format("gguf:q4_k_m").outputDir(out).config(ModelConfig.read(model))
+            ExportContext ctx = ExportContext.builder().format("gguf:q4_k_m").outputDir(out).config(ConfigJson.read(model))
                     .sourceDir(model).source(src).blockPrefixes(List.of("model.layers"))
-                    .layout(Layouts.of(ModelConfig.read(model))).build();
+                    .layout(Layouts.of(ConfigJson.read(model))).build();
             // attn_v of layer 1 gets Q6_K under q4_k_m (use_more_bits): a Q4_K layer is re-encoded from the source
             vProj = dt.quantize(new LayerSpec("model.layers.1.self_attn.v_proj", 256, 128, q4k, 1, false, "t"),
                     src.floats("model.layers.1.self_attn.v_proj.weight"), null, null, null, null, imatrix, true);

@@ -1,5 +1,6 @@
 package dev.jround.plugin.gguf;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import dev.jround.spi.UnsupportedFeatureException;
 import dev.jround.spi.export.ExportContext;
 import dev.jround.spi.export.ExportSession;
@@ -159,9 +160,9 @@ class SyntheticModelsTest {
     static Path export(Path model, String mix, Map<String, Object> options, List<QuantizedLayer> quantized) throws Exception {
         Path out = model.resolveSibling(model.getFileName() + "-" + mix);
         try (SafetensorsCheckpoint src = SafetensorsCheckpoint.open(model)) {
-            ExportContext ctx = ExportContext.builder().format("gguf:" + mix).outputDir(out).config(ModelConfig.read(model))
+            ExportContext ctx = ExportContext.builder().format("gguf:" + mix).outputDir(out).config(ConfigJson.read(model))
                     .sourceDir(model).source(src).blockPrefixes(List.of("model.layers")).options(options)
-                    .layout(Layouts.of(ModelConfig.read(model))).build();
+                    .layout(Layouts.of(ConfigJson.read(model))).build();
             try (ExportSession s = new GgufExporter().open(ctx)) {
                 for (QuantizedLayer q : quantized) s.addQuantized(q);
                 s.finish();

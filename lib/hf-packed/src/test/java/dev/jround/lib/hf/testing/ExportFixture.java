@@ -1,5 +1,6 @@
 package dev.jround.lib.hf.testing;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.spi.export.ExportContext;
@@ -65,7 +66,7 @@ public final class ExportFixture {
         Files.writeString(sourceDir.resolve("tokenizer_config.json"), "{}");
         Files.writeString(sourceDir.resolve("generation_config.json"), "{\"bos_token_id\":1}");
         Files.writeString(sourceDir.resolve("calib.jsonl"), "{\"text\":\"not copied\"}\n");
-        config = new ModelConfig(sourceDir, cfg);
+        config = ConfigJson.config(sourceDir, cfg);
         Random r = new Random(seed);
         floats.put("model.embed_tokens.weight", randomFloats(r, VOCAB, HIDDEN));
         for (int b = 0; b < 2; b++) {

@@ -48,7 +48,7 @@ public final class PythonCrossCheck {
             for (QuantizedLayer l : f.quantized.values()) {
                 assertArrayEquals(l.dequantized(), py.floats(l.name() + ".weight"), l.name() + ": Python's dequantization differs");
             }
-            // jround's own loader (the reader behind infer-packed and convert) agrees with Python on the same files
+            // jround's own loader (the reader behind the hf-packed loader and convert) agrees with Python on the same files
             try (PackedCheckpoint mine = PackedCheckpoint.open(fixture)) {
                 assertEquals(new TreeSet<>(f.quantized.keySet()), new TreeSet<>(mine.packedModules()));
                 for (String m : mine.packedModules()) {

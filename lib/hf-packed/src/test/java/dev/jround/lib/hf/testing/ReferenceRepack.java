@@ -1,5 +1,6 @@
 package dev.jround.lib.hf.testing;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import dev.jround.spi.export.ExportContext;
 import dev.jround.spi.export.ExportSession;
 import dev.jround.spi.export.Exporter;
@@ -36,7 +37,7 @@ public final class ReferenceRepack {
                                              Function<PackedCheckpoint, List<LayerSpec>> specs,
                                              Map<String, Object> options) {
         try (PackedCheckpoint ckpt = PackedCheckpoint.open(ref); SafetensorsCheckpoint source = SafetensorsCheckpoint.open(src)) {
-            ExportContext ctx = ExportContext.builder().format(format).outputDir(out).config(ModelConfig.read(src))
+            ExportContext ctx = ExportContext.builder().format(format).outputDir(out).config(ConfigJson.read(src))
                     .sourceDir(src).source(source).layers(specs.apply(ckpt)).blockPrefixes(List.of("model.layers"))
                     .options(options).maxShardBytes(5_000_000_000L).build();
             try (ExportSession s = exporter.open(ctx)) {

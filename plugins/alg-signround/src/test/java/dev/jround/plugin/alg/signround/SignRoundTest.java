@@ -159,7 +159,22 @@ class SignRoundTest {
         float[][] a = dequantized(run(new SignRoundAlgorithm(), scheme, options(30, false, -1), 1, root, ProgressListener.NONE, null));
         float[][] b = dequantized(run(new SignRoundAlgorithm(), scheme, options(30, false, -1), 1, root, ProgressListener.NONE, null));
         float[][] c = dequantized(run(new SignRoundAlgorithm(), scheme, options(30, false, -1), 2, root, ProgressListener.NONE, null));
-        assertTrue(Arrays.deepEquals(a, b), "same seed, same bytes");
+        StringBuilder diff = new StringBuilder();
+        for (int l = 0; l < a.length; l++) {
+            int n = 0;
+            double worst = 0;
+            for (int i = 0; i < a[l].length; i++) {
+                if (Float.floatToRawIntBits(a[l][i]) != Float.floatToRawIntBits(b[l][i])) {
+                    n++;
+                    worst = Math.max(worst, Math.abs(a[l][i] - b[l][i]));
+                }
+            }
+            if (n > 0) {
+                diff.append(" layer ").append(l).append(": ").append(n).append(" of ").append(a[l].length)
+                        .append(" differ, worst ").append(worst);
+            }
+        }
+        assertTrue(Arrays.deepEquals(a, b), "same seed, same bytes:" + diff);
         assertFalse(Arrays.deepEquals(a, c), "another seed draws other mini-batches");
     }
 

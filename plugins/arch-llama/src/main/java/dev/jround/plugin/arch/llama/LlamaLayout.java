@@ -1,5 +1,6 @@
 package dev.jround.plugin.arch.llama;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jround.spi.model.ArchitectureFacts;
 import dev.jround.spi.model.ModelConfig;
@@ -61,7 +62,7 @@ final class LlamaLayout {
         if (c.has("rope_theta")) {
             return c.getDouble("rope_theta", 10000);
         }
-        JsonNode p = c.get("rope_parameters");
+        JsonNode p = c.value("rope_parameters").map(ConfigJson::node).orElse(null);
         if (p != null && p.has("rope_theta")) {
             return p.get("rope_theta").asDouble();
         }

@@ -1,5 +1,6 @@
 package dev.jround.plugin.arch.llama;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jround.spi.UnsupportedFeatureException;
 import dev.jround.spi.model.ModelConfig;
@@ -46,7 +47,7 @@ record LlamaSettings(String modelType, int hiddenSize, int intermediateSize, int
         boolean mlpBias = type.equals("llama") && c.getBoolean("mlp_bias", false);
         int[] window = new int[layers];
         int sliding = c.getInt("sliding_window", 0);
-        JsonNode layerTypes = c.get("layer_types");
+        JsonNode layerTypes = c.value("layer_types").map(ConfigJson::node).orElse(null);
         for (int i = 0; i < layers; i++) {
             boolean slides;
             if (layerTypes != null && layerTypes.isArray() && layerTypes.size() == layers) {
@@ -68,9 +69,9 @@ record LlamaSettings(String modelType, int hiddenSize, int intermediateSize, int
 
     private static RopeSettings rope(ModelConfig c) {
         // transformers 5 writes rope_parameters (with rope_theta inside); older configs rope_scaling + rope_theta.
-        JsonNode p = c.get("rope_parameters");
+        JsonNode p = c.value("rope_parameters").map(ConfigJson::node).orElse(null);
         if (p == null || p.isNull()) {
-            p = c.get("rope_scaling");
+            p = c.value("rope_scaling").map(ConfigJson::node).orElse(null);
         }
         double theta = c.getDouble("rope_theta", 10000.0);
         if (p == null || p.isNull()) {

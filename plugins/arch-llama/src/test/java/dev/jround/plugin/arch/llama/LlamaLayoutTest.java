@@ -1,5 +1,6 @@
 package dev.jround.plugin.arch.llama;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import dev.jround.spi.model.ArchitectureFacts;
 import dev.jround.spi.model.ModelConfig;
 import dev.jround.spi.model.TensorLayout;
@@ -23,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LlamaLayoutTest {
 
     static TensorLayout layout(String name) {
-        return new LlamaFamilyArchitecture().tensorLayout(ModelConfig.read(GoldenLogits.golden(LlamaLayoutTest.class, name)))
+        return new LlamaFamilyArchitecture().tensorLayout(ConfigJson.read(GoldenLogits.golden(LlamaLayoutTest.class, name)))
                 .orElseThrow();
     }
 

@@ -1,5 +1,6 @@
 package dev.jround.plugin.arch.opt;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import dev.jround.spi.model.ArchitectureFacts;
 import dev.jround.spi.model.ModelConfig;
 import dev.jround.spi.model.TensorLayout;
@@ -25,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OptLayoutTest {
 
     static TensorLayout layout(String name) {
-        return new OptArchitecture().tensorLayout(ModelConfig.read(GoldenLogits.golden(OptLayoutTest.class, name))).orElseThrow();
+        return new OptArchitecture().tensorLayout(ConfigJson.read(GoldenLogits.golden(OptLayoutTest.class, name))).orElseThrow();
     }
 
     @ParameterizedTest
