@@ -30,19 +30,27 @@ public record TinyLlama(int hidden, int intermediate, int layers, int vocab, int
 
     /** Writes the checkpoint into {@code dir} (created); {@code noise} perturbs the seeded weights. */
     public Path write(Path dir, float noise) throws IOException {
+        return write(dir, noise, true);
+    }
+
+    /** As {@link #write(Path, float)}; {@code tied = false} adds its own {@code lm_head.weight}. */
+    public Path write(Path dir, float noise, boolean tied) throws IOException {
         Files.createDirectories(dir);
         int kvHeads = Math.max(1, heads / 2);
         int headDim = hidden / heads;
         Files.writeString(dir.resolve("config.json"), """
                 {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": %d, "intermediate_size": %d,
                  "num_hidden_layers": %d, "num_attention_heads": %d, "num_key_value_heads": %d, "vocab_size": %d,
-                 "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": true,
-                 "bos_token_id": 1, "eos_token_id": 2}""".formatted(hidden, intermediate, layers, heads, kvHeads, vocab));
+                 "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": %s,
+                 "bos_token_id": 1, "eos_token_id": 2}""".formatted(hidden, intermediate, layers, heads, kvHeads, vocab, tied));
         Map<String, HostTensor> t = new LinkedHashMap<>();
         Random base = new Random(11);
         Random jitter = new Random(12);
         t.put("model.embed_tokens.weight", random(base, jitter, noise, vocab, hidden));
         t.put("model.norm.weight", ones(hidden));
+        if (!tied) {
+            t.put("lm_head.weight", random(new Random(13), jitter, noise, vocab, hidden));
+        }
         for (int l = 0; l < layers; l++) {
             String p = "model.layers." + l + ".";
             t.put(p + "input_layernorm.weight", ones(hidden));

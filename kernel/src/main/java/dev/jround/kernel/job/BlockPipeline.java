@@ -29,10 +29,12 @@ import java.util.Random;
 import java.util.function.Function;
 
 /**
- * The block loop of design.md step 4: capture block-0 inputs from the embeddings, then for every block
- * compute full-precision reference outputs (collecting importance matrices on the way), let the
- * algorithm quantize it, stream the finished layers to the exporters, and advance the full-precision
- * and quantized input streams. Only the current block's activations are held, on the backend's device.
+ * The block loop (docs/architecture.md, "The path of one job"): capture block-0 inputs from the embeddings, then
+ * for every block compute full-precision reference outputs (collecting importance matrices on the way), let the
+ * algorithm quantize it, stream the finished layers to the exporters, and advance the full-precision and quantized
+ * input streams. Only the current block's activations are held, on the backend's device. After the last block a
+ * quantized lm_head is tuned on its own inputs when the algorithm and the architecture can (layer-level SignRound,
+ * docs/algorithms.md); {@link #tunedOutsideBlocks()} says which layers that covered.
  */
 public final class BlockPipeline {
 
@@ -46,6 +48,7 @@ public final class BlockPipeline {
     private final TuningOptions options;
     private final ProgressListener progress;
     private final boolean collectImatrix;
+    private final java.util.Set<String> tunedOutside = new java.util.LinkedHashSet<>();
 
     public BlockPipeline(CausalLM model, QuantAlgorithm algorithm, Function<QuantScheme, QuantDataType> dataTypes,
                          TuningOptions options, ProgressListener progress, boolean collectImatrix) {
@@ -96,6 +99,11 @@ public final class BlockPipeline {
             }
         }
         List<NDArray> xQ = null;
+        LayerSpec head = calibrated && algorithm.tunesSingleLayers() && model.exposesHeadInput()
+                ? byName.get(model.lmHead().name()) : null;
+        if (head != null && (!head.quantized() || head.blockIndex() >= 0)) {
+            head = null;
+        }
         for (int b = 0; b < model.numBlocks(); b++) {
             long t0 = System.nanoTime();
             List<LayerSpec> layers = new ArrayList<>();
@@ -129,7 +137,7 @@ public final class BlockPipeline {
                 }
                 blockFinished.accept(b);
                 List<NDArray> newXQ = null;
-                if (calibrated && algorithm.usesQuantizedInputs(options) && b + 1 < model.numBlocks()) {
+                if (calibrated && algorithm.usesQuantizedInputs(options) && (b + 1 < model.numBlocks() || head != null)) {
                     Map<String, NDArray> qWeights = new HashMap<>();
                     for (QuantizedLayer q : result.layers()) {
                         qWeights.put(q.name(), blockManager.create(q.dequantized(), new Shape(q.rows(), q.cols()))
@@ -149,8 +157,51 @@ public final class BlockPipeline {
             xFp = yRef;
             model.releaseBlock(b);
         }
+        if (head != null) {
+            tuneHead(root, head, xFp, xQ, lossMask, aux, rng, sink);
+        }
         streamManager.close();
         return stats;
+    }
+
+    /** Names of the layers outside the blocks that the algorithm tuned in the last {@link #run}. */
+    public java.util.Set<String> tunedOutsideBlocks() {
+        return java.util.Set.copyOf(tunedOutside);
+    }
+
+    /** Layer-level tuning of the lm_head on the final hidden states (after the final norm), both streams. */
+    private void tuneHead(NDManager root, LayerSpec head, List<NDArray> xFp, List<NDArray> xQ, List<NDArray> lossMask,
+                          List<BlockInputs> aux, Random rng, java.util.function.Consumer<QuantizedLayer> sink) {
+        long t0 = System.nanoTime();
+        try (NDManager headManager = root.newSubManager()) {
+            List<NDArray> fpIn = headInputs(xFp, headManager);
+            List<NDArray> qIn = xQ == null ? null : headInputs(xQ, headManager);
+            BlockJob job = BlockJob.builder().model(model).blockIndex(-1).layers(List.of(head))
+                    .inputs(qIn != null ? qIn : fpIn).referenceInputs(qIn != null ? fpIn : List.of()).aux(aux)
+                    .lossMask(lossMask).dataTypes(dataTypes).options(options).rng(rng).manager(headManager)
+                    .progress(progress).build();
+            BlockResult result = algorithm.quantizeBlock(job);
+            for (QuantizedLayer q : result.layers()) {
+                sink.accept(q);
+                tunedOutside.add(q.name());
+            }
+            progress.message(String.format("%s: tuned as one layer, loss %s -> %s, %.2f s", head.name(),
+                    fmt(result.lossBefore()), fmt(result.lossAfter()), (System.nanoTime() - t0) / 1e9));
+        }
+    }
+
+    private List<NDArray> headInputs(List<NDArray> hidden, NDManager target) {
+        List<NDArray> out = new ArrayList<>(hidden.size());
+        for (NDArray h : hidden) {
+            try (NDManager tmp = target.newSubManager()) {
+                NDArray x = h.duplicate();
+                x.attach(tmp);
+                NDArray y = model.headInput(x);
+                y.attach(target);
+                out.add(y);
+            }
+        }
+        return out;
     }
 
     private static String fmt(double v) {

@@ -10,7 +10,8 @@ import java.util.List;
 
 /**
  * Stage "per block": the plan's algorithm over every block ({@link BlockPipeline}), each finished layer and block
- * handed to the export as it is done, then the layers outside the blocks (lm_head) with RTN from their weights.
+ * handed to the export as it is done, then the layers outside the blocks (lm_head): tuned by the pipeline when the
+ * algorithm takes single-layer jobs, else with RTN from their weights.
  */
 final class BlockStage {
 
@@ -26,7 +27,7 @@ final class BlockStage {
                     export::add, export::blockFinished);
             boolean optRtn = !plan.choice().disableOptRtn();
             for (LayerSpec s : plan.layers()) {
-                if (s.blockIndex() < 0 && s.quantized()) {
+                if (s.blockIndex() < 0 && s.quantized() && !pipeline.tunedOutsideBlocks().contains(s.name())) {
                     LinearWeightSource w = LinearWeightSource.of(model.lm(), root);
                     export.add(plan.dataTypes().apply(s.scheme()).quantize(s, w.linearWeight(s.name()), null, null, null,
                             null, null, optRtn));

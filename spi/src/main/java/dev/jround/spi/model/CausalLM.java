@@ -74,6 +74,21 @@ public interface CausalLM extends AutoCloseable {
     /** The layer's bias as float32 {@code [out]} on {@code manager}, or {@code null} if it has none. */
     NDArray linearBias(NDManager manager, String name);
 
+    /**
+     * What the lm_head multiplies: the block stack's output {@code [batch, seq, hidden]} after the final norm (and
+     * any projection before the head), on {@code hidden}'s manager. Algorithms tune the lm_head on these. Only
+     * called when {@link #exposesHeadInput()} is true.
+     */
+    default NDArray headInput(NDArray hidden) {
+        throw new dev.jround.spi.UnsupportedFeatureException(getClass().getSimpleName() + " does not expose the lm_head's inputs",
+                "the lm_head is rounded to nearest instead of tuned");
+    }
+
+    /** Whether {@link #headInput} is implemented; when false the kernel rounds a quantized lm_head to nearest. */
+    default boolean exposesHeadInput() {
+        return false;
+    }
+
     /** Final norm and output projection: hidden {@code [batch, seq, hidden]} to logits {@code [batch, seq, vocab]}. */
     NDArray head(NDArray hidden, NDArray lmHeadWeight);
 

@@ -27,7 +27,16 @@ import java.util.function.Function;
  * <li>{@code rng} the job's seeded random generator (shared across blocks, as in the reference)</li>
  * <li>{@code manager} manager for temporaries; the caller closes it after the block</li>
  * <li>{@code progress} receives per-iteration progress</li>
+ * <li>{@code referenceInputs} single-layer jobs only: per-sample full-precision layer inputs, from which the target
+ *     is computed with the checkpoint weights when {@code inputs} is the quantized stream (empty otherwise)</li>
  * </ul>
+ *
+ * <p>A job with {@code blockIndex < 0} is a single-layer job for a layer outside the blocks (the lm_head, given only
+ * to algorithms that declare {@link QuantAlgorithm#tunesSingleLayers()}): {@code layers} holds that one layer,
+ * {@code inputs} its per-sample inputs {@code [1, L, in]} (the quantized stream when enabled, else full precision),
+ * {@code reference} is empty (the layer's outputs are {@code [1, L, out]}, too large to cache for a vocabulary),
+ * and the target is the layer with its checkpoint weight applied to {@code referenceInputs}, or to {@code inputs}
+ * when that is empty.
  */
 public final class BlockJob {
 
@@ -44,6 +53,7 @@ public final class BlockJob {
     private final Random rng;
     private final NDManager manager;
     private final ProgressListener progress;
+    private final List<NDArray> referenceInputs;
 
     private BlockJob(Builder b) {
         model = b.model;
@@ -59,6 +69,7 @@ public final class BlockJob {
         rng = b.rng;
         manager = b.manager;
         progress = b.progress;
+        referenceInputs = b.referenceInputs;
     }
 
     /**
@@ -83,6 +94,8 @@ public final class BlockJob {
     public Random rng() { return rng; }
     public NDManager manager() { return manager; }
     public ProgressListener progress() { return progress; }
+    /** Single-layer jobs: full-precision inputs the target is computed from; empty for block jobs. */
+    public List<NDArray> referenceInputs() { return referenceInputs; }
 
     /** Builds a {@link BlockJob}. */
     public static final class Builder {
@@ -99,6 +112,7 @@ public final class BlockJob {
         private Random rng;
         private NDManager manager;
         private ProgressListener progress = ProgressListener.NONE;
+        private List<NDArray> referenceInputs = List.of();
 
         private Builder() {
         }
@@ -116,6 +130,7 @@ public final class BlockJob {
         public Builder rng(Random v) { rng = v; return this; }
         public Builder manager(NDManager v) { manager = v; return this; }
         public Builder progress(ProgressListener v) { progress = v; return this; }
+        public Builder referenceInputs(List<NDArray> v) { referenceInputs = v; return this; }
 
         public BlockJob build() {
             return new BlockJob(this);

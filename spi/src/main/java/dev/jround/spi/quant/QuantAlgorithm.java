@@ -42,5 +42,14 @@ public interface QuantAlgorithm extends JroundPlugin {
         return List.of();
     }
 
+    /**
+     * Whether {@link #quantizeBlock} also takes single-layer jobs ({@code blockIndex < 0}, see {@link BlockJob}) for
+     * quantized layers outside the blocks, such as an untied lm_head tuned with layer-level SignRound. When false the
+     * kernel rounds those layers to nearest (RTN).
+     */
+    default boolean tunesSingleLayers() {
+        return false;
+    }
+
     BlockResult quantizeBlock(BlockJob job);
 }

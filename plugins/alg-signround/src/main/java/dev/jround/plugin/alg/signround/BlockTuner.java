@@ -32,8 +32,8 @@ import java.util.Map;
  *
  * <p>A job with {@code blockIndex < 0} tunes a single layer outside the blocks (the lm_head, docs/algorithms.md): its
  * {@code layers} hold that one layer, {@code inputs} its cached inputs {@code [1, L, in]} (quantized stream if
- * enabled), {@code reference} the full-precision layer outputs on the full-precision inputs (or empty: then they
- * are computed from {@code inputs}); samples go one at a time with {@code batch_size * gradient_accumulate_steps}
+ * enabled); the target is the full-precision layer on {@code referenceInputs} (the full-precision inputs), or on
+ * {@code inputs} when there are none; samples go one at a time with {@code batch_size * gradient_accumulate_steps}
  * of them accumulated per step.
  *
  * <p>Memory: the long-lived arrays (weights, parameters, optimizer state) live on one sub-manager of the job's
@@ -193,8 +193,10 @@ final class BlockTuner {
                     for (int start = 0; start < indices.size(); start += batch) {
                         List<Integer> chunk = indices.subList(start, Math.min(indices.size(), start + batch));
                         NDArray x = gather(job.inputs(), chunk, it);
-                        NDArray ref = job.reference() == null || job.reference().isEmpty()
-                                ? layerTarget(layers.get(0), x) : gather(job.reference(), chunk, it);
+                        NDArray ref = job.reference() != null && !job.reference().isEmpty()
+                                ? gather(job.reference(), chunk, it)
+                                : layerTarget(layers.get(0), job.referenceInputs() != null && !job.referenceInputs().isEmpty()
+                                        ? gather(job.referenceInputs(), chunk, it) : x);
                         NDArray mask = masks == null ? null : gather(masks, chunk, it);
                         BlockInputs aux = auxFor(job.aux(), chunk, it);
                         Map<String, NDArray> weights = new HashMap<>();

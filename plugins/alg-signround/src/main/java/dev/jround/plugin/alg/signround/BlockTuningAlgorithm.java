@@ -59,6 +59,12 @@ abstract class BlockTuningAlgorithm implements QuantAlgorithm {
         return options.enableQuantedInput();
     }
 
+    /** Layer-level SignRound for the lm_head (docs/algorithms.md). */
+    @Override
+    public boolean tunesSingleLayers() {
+        return true;
+    }
+
     @Override
     public BlockResult quantizeBlock(BlockJob job) {
         return BlockTuner.run(job, adam);

@@ -270,6 +270,25 @@ final class LlamaFamilyModel implements CausalLM {
     }
 
     @Override
+    public boolean exposesHeadInput() {
+        return true;
+    }
+
+    @Override
+    public NDArray headInput(NDArray hidden) {
+        NDManager target = hidden.getManager();
+        NDArray norm = finalNormWeight(); // outside the scope: the scope would close a lazily loaded cache entry
+        NDArray result;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            result = rmsNorm(hidden, norm);
+            NDScope.unregister(result);
+        }
+        result.attach(target);
+        return result;
+    }
+
+    @Override
     public NDArray head(NDArray hidden, NDArray lmHeadWeight) {
         NDManager target = hidden.getManager();
         NDArray norm = finalNormWeight();

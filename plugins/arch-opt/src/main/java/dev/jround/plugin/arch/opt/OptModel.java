@@ -277,6 +277,28 @@ final class OptModel implements CausalLM {
     }
 
     @Override
+    public boolean exposesHeadInput() {
+        return true;
+    }
+
+    @Override
+    public NDArray headInput(NDArray hiddenStates) {
+        NDManager target = hiddenStates.getManager();
+        NDArray gamma = finalNorm ? sharedWeight("model.decoder.final_layer_norm.weight") : null;
+        NDArray beta = finalNorm ? sharedWeight("model.decoder.final_layer_norm.bias") : null;
+        NDArray projectOut = projDim != hidden ? sharedWeight("model.decoder.project_out.weight") : null;
+        NDArray result;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray h = finalNorm ? layerNorm(hiddenStates, gamma, beta) : hiddenStates;
+            result = projectOut != null ? lowp(Linear.linear(h, projectOut).singletonOrThrow()) : h.duplicate();
+            NDScope.unregister(result);
+        }
+        result.attach(target);
+        return result;
+    }
+
+    @Override
     public NDArray head(NDArray hiddenStates, NDArray lmHeadWeight) {
         NDManager target = hiddenStates.getManager();
         NDArray weight = lmHeadWeight != null ? null : (store.contains("lm_head.weight")
