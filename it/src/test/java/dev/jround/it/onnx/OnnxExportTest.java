@@ -31,16 +31,20 @@ class OnnxExportTest {
 
     private static final long[] IDS = {1, 5, 9, 17, 33, 4, 60, 12, 7, 41, 22, 3};
 
-    private List<Path> export(Path model, int bits, boolean sym) {
-        return AutoRound.builder(model.toString()).scheme("W4A16").bits(bits).groupSize(32).sym(sym).iters(0)
-                .disableOptRtn(true).build().quantizeAndSave(tmp.resolve("out" + bits + sym), "fake", "onnx").outputs();
+    private List<Path> export(Path model, int bits, int group, boolean sym) {
+        return AutoRound.builder(model.toString()).scheme("W4A16").bits(bits).groupSize(group).sym(sym).iters(0)
+                .disableOptRtn(true).build().quantizeAndSave(tmp.resolve("out" + bits + "g" + group), "fake", "onnx")
+                .outputs();
     }
 
     @Test
     void onnxRuntimeRunsTheExportLikeTheFakeModel() throws Exception {
         Path model = TinyLlama.SMALL.write(tmp.resolve("tiny"), 0f);
-        for (int bits : new int[]{4, 2, 8}) {
-            List<Path> out = export(model, bits, bits != 4);
+        // W4G32 asym, W2G32 sym, W8G32 sym, W4 per channel asym (one padded block per row)
+        int[][] cases = {{4, 32, 0}, {2, 32, 1}, {8, 32, 1}, {4, -1, 0}};
+        for (int[] c : cases) {
+            int bits = c[0];
+            List<Path> out = export(model, bits, c[1], c[2] == 1);
             Path onnx = out.get(1);
             assertTrue(Files.isRegularFile(onnx.resolve("genai_config.json")));
             assertFalse(Files.exists(onnx.resolve("model.onnx.data")), "a small model keeps its weights inline");
@@ -60,7 +64,7 @@ class OnnxExportTest {
                     "no linear left in float");
             try (FakeLogits fake = new FakeLogits(out.get(0)); OnnxRunner ort = new OnnxRunner(onnx)) {
                 double diff = FakeLogits.maxAbsDiff(fake.logits(IDS), ort.logits(IDS));
-                System.out.printf("W%dG32 tiny: max |fake - onnx| = %.3g%n", bits, diff);
+                System.out.printf("W%dG%d tiny: max |fake - onnx| = %.3g%n", bits, c[1], diff);
                 assertTrue(diff < 1e-3, "W" + bits + " logits differ by " + diff);
                 long[] prompt = {1, 5, 9, 17};
                 assertArrayEquals(fake.greedy(prompt, 20), ort.greedy(prompt, 20), "W" + bits + " greedy continuation");
