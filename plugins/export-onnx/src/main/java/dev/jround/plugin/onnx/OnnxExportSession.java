@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.lib.hf.HfExportSession;
-import dev.jround.plugin.onnx.OnnxGraph.Dim;
 import dev.jround.plugin.onnx.OnnxGraph.ElemType;
 import dev.jround.spi.UnsupportedFeatureException;
 import dev.jround.spi.export.ExportContext;
@@ -21,7 +20,6 @@ import dev.jround.spi.tensor.HostTensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -270,14 +268,5 @@ final class OnnxExportSession implements ExportSession {
     @Override
     public void close() {
         g.close();
-    }
-
-    int quantizedCount() {
-        return quantizedCount;
-    }
-
-    /** Bytes of weights written, for tests. */
-    long weightBytes() {
-        return g.externalBytes();
     }
 }

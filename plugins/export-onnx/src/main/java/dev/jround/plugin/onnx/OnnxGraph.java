@@ -71,10 +71,6 @@ final class OnnxGraph implements AutoCloseable {
         return dataBytes;
     }
 
-    boolean hasInitializer(String name) {
-        return initializers.containsKey(name);
-    }
-
     void input(String name, ElemType type, Dim... dims) {
         inputs.add(new ValueInfo(name, type, dims));
     }
@@ -222,11 +218,6 @@ final class OnnxGraph implements AutoCloseable {
             }
             nodes.add(p.toByteArray());
         }
-    }
-
-    /** Names of the nodes' op types in order; for tests and the docs' op table. */
-    int nodeCount() {
-        return nodes.size();
     }
 
     /**

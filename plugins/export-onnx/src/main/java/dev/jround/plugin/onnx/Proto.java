@@ -55,10 +55,6 @@ final class Proto {
         return out.toByteArray();
     }
 
-    int size() {
-        return out.size();
-    }
-
     private void tag(int field, int wireType) {
         rawVarint(((long) field << 3) | wireType);
     }
