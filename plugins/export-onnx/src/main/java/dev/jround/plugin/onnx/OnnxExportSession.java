@@ -1,5 +1,6 @@
 package dev.jround.plugin.onnx;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -203,7 +204,7 @@ final class OnnxExportSession implements ExportSession {
             HfExportSession.writeText(out.resolve("genai_config.json"),
                     om.writerWithDefaultPrettyPrinter().writeValueAsString(genaiConfig(om)));
             HfExportSession.writeText(out.resolve("config.json"),
-                    om.writerWithDefaultPrettyPrinter().writeValueAsString(ctx.config().json()));
+                    om.writerWithDefaultPrettyPrinter().writeValueAsString(ConfigJson.tree(ctx.config())));
             HfExportSession.copyAuxiliaryFiles(ctx.sourceDir(), out);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the ONNX export in " + out, e);
@@ -214,7 +215,7 @@ final class OnnxExportSession implements ExportSession {
     private ObjectNode genaiConfig(ObjectMapper om) {
         ObjectNode root = om.createObjectNode();
         ObjectNode model = root.putObject("model");
-        JsonNode cfg = ctx.config().json();
+        JsonNode cfg = ConfigJson.tree(ctx.config());
         model.set("bos_token_id", cfg.path("bos_token_id").isMissingNode() ? om.nullNode() : cfg.get("bos_token_id"));
         model.put("context_length", facts.contextLength());
         ObjectNode dec = model.putObject("decoder");

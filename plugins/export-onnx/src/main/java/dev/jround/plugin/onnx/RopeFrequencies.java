@@ -1,5 +1,6 @@
 package dev.jround.plugin.onnx;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jround.spi.UnsupportedFeatureException;
 import dev.jround.spi.model.ArchitectureFacts;
@@ -15,9 +16,9 @@ final class RopeFrequencies {
     }
 
     static float[] of(ModelConfig cfg, ArchitectureFacts facts) {
-        JsonNode p = cfg.get("rope_parameters");
+        JsonNode p = cfg.value("rope_parameters").map(ConfigJson::node).orElse(null);
         if (p == null || p.isNull()) {
-            p = cfg.get("rope_scaling");
+            p = cfg.value("rope_scaling").map(ConfigJson::node).orElse(null);
         }
         double theta = Double.isNaN(facts.ropeFreqBase()) ? 10000.0 : facts.ropeFreqBase();
         String type = p == null || p.isNull() ? "default" : p.path("rope_type").asText(p.path("type").asText("default"));

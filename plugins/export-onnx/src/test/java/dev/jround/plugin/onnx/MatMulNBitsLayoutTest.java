@@ -63,9 +63,9 @@ class MatMulNBitsLayoutTest {
                 .contains("per-channel"));
         assertTrue(MatMulNBitsLayout.refusal(layer(64, QuantScheme.intWeightOnly(4, 0, false))).orElseThrow()
                 .contains("per tensor"));
-        QuantScheme w4a8 = new QuantScheme(4, 32, true, "int", 8, 0, 0, "fp16");
+        QuantScheme w4a8 = QuantScheme.builder().bits(4).groupSize(32).actBits(8).build();
         assertTrue(MatMulNBitsLayout.refusal(layer(64, w4a8)).orElseThrow().contains("activations"));
-        QuantScheme fp8 = new QuantScheme(8, 32, true, "fp8_e4m3", 16, 0, 0, "fp16");
+        QuantScheme fp8 = QuantScheme.builder().bits(8).groupSize(32).dataType("fp8_e4m3").build();
         assertTrue(MatMulNBitsLayout.refusal(layer(64, fp8)).orElseThrow().contains("integer grids"));
         assertEquals(Optional.empty(), MatMulNBitsLayout.refusal(layer(64, QuantScheme.FULL_PRECISION)));
     }

@@ -1,5 +1,6 @@
 package dev.jround.plugin.onnx;
 
+import dev.jround.lib.safetensors.ConfigJson;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
@@ -110,7 +111,7 @@ class OnnxExportSessionTest {
         }
         ObjectNode cfg = new ObjectMapper().createObjectNode().put("model_type", "llama").put("hidden_act", "silu")
                 .put("bos_token_id", 1).put("eos_token_id", 2);
-        ExportContext ctx = ExportContext.builder().format("onnx").outputDir(dir).config(new ModelConfig(dir, cfg))
+        ExportContext ctx = ExportContext.builder().format("onnx").outputDir(dir).config(ConfigJson.config(dir, cfg))
                 .source(src).layers(specs).layout(layout()).blockPrefixes(List.of("model.layers")).build();
         try (ExportSession session = new OnnxExportSession(ctx, threshold)) {
             for (QuantizedLayer q : layers) {
@@ -223,7 +224,7 @@ class OnnxExportSessionTest {
         MapTensorStore src = new MapTensorStore();
         src.put("model.embed_positions.weight", HostTensor.ofFloats(new float[4], 2, 2));
         ExportContext ctx = ExportContext.builder().format("onnx").outputDir(dir)
-                .config(new ModelConfig(dir, new ObjectMapper().createObjectNode())).source(src).layout(withPos).build();
+                .config(ConfigJson.config(dir, new ObjectMapper().createObjectNode())).source(src).layout(withPos).build();
         UnsupportedFeatureException e = assertThrows(UnsupportedFeatureException.class, () -> new OnnxExportSession(ctx, 0));
         assertTrue(e.getMessage().contains("model.embed_positions.weight"), e.getMessage());
         try (var files = Files.list(dir)) {
