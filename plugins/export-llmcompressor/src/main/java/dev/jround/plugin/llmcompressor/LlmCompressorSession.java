@@ -1,0 +1,162 @@
+package dev.jround.plugin.llmcompressor;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jround.lib.hf.HfExportSession;
+import dev.jround.spi.UnsupportedFeatureException;
+import dev.jround.spi.export.ExportContext;
+import dev.jround.spi.quant.IntegerGrid;
+import dev.jround.spi.quant.LayerSpec;
+import dev.jround.spi.quant.QuantScheme;
+import dev.jround.spi.quant.QuantizedLayer;
+import dev.jround.spi.tensor.DType;
+import dev.jround.spi.tensor.Floats;
+import dev.jround.spi.tensor.HostTensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One llm_compressor export: each quantized Linear as compressed-tensors stores it (pack-quantized:
+ * {@code weight_packed}, {@code weight_scale}, {@code weight_zero_point} when asymmetric, {@code weight_shape};
+ * int-quantized: int8 {@code weight} and {@code weight_scale}) and the {@code quantization_config} with one config
+ * group per distinct scheme (docs/formats.md, llm_compressor).
+ */
+final class LlmCompressorSession extends HfExportSession {
+
+    /** The compressed-tensors release whose layout (dense packing of every bit width) and config this matches. */
+    static final String CT_VERSION = "0.18.0";
+
+    LlmCompressorSession(ExportContext ctx) {
+        super(ctx);
+    }
+
+    @Override
+    protected void check(QuantizedLayer layer) {
+        LayerSpec spec = specs.get(layer.name());
+        CtScheme.refusal(spec).ifPresent(why -> {
+            throw new UnsupportedFeatureException(why, "run 'jround list format' for what llm_compressor stores");
+        });
+        IntegerGrid g = layer.grid();
+        if (g.actOrder()) {
+            throw new UnsupportedFeatureException("layer " + layer.name() + " uses act-order (a permuted g_idx), which jround's llm_compressor export does not write",
+                    "export it with --format auto_round:gptqmodel or auto_gptq");
+        }
+        int half = 1 << (g.bits() - 1);
+        checkRanges(layer, 0, (1 << g.bits()) - 1, "llm_compressor");
+        if (spec.scheme().sym()) {
+            for (int i = 0; i < g.zeros().length; i++) {
+                if (g.zeros()[i] != half) {
+                    throw new IllegalArgumentException("layer " + layer.name() + " is symmetric but group " + i
+                            + " has zero point " + g.zeros()[i] + " instead of " + half);
+                }
+            }
+        }
+    }
+
+    @Override
+    protected Map<String, HostTensor> packLayer(QuantizedLayer layer) {
+        IntegerGrid g = layer.grid();
+        QuantScheme s = specs.get(layer.name()).scheme();
+        int out = layer.rows();
+        int in = layer.cols();
+        int ng = g.groupsPerRow(in);
+        int half = 1 << (g.bits() - 1);
+        Map<String, HostTensor> t = new LinkedHashMap<>();
+        if (CtScheme.of(s).format().equals(CtScheme.INT_QUANTIZED)) {
+            byte[] signed = new byte[out * in];
+            for (int i = 0; i < signed.length; i++) {
+                signed[i] = (byte) (g.codes()[i] - half);
+            }
+            t.put("weight", new HostTensor(DType.I8, new long[]{out, in}, ByteBuffer.wrap(signed)));
+            t.put("weight_scale", scales(layer, g, out, ng));
+            return t;
+        }
+        // compressed-tensors stores signed codes offset by 2^(b-1): exactly jround's unsigned codes
+        t.put("weight_packed", HostTensor.ofInts(CtPacking.packRows(g.codes(), out, in, g.bits()), out, CtPacking.words(in, g.bits())));
+        t.put("weight_scale", scales(layer, g, out, ng));
+        if (!s.sym()) {
+            t.put("weight_zero_point", HostTensor.ofInts(CtPacking.packColumns(g.zeros(), out, ng, g.bits()),
+                    CtPacking.words(out, g.bits()), ng));
+        }
+        ByteBuffer shape = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(out).putLong(in);
+        t.put("weight_shape", new HostTensor(DType.I64, new long[]{2}, shape.flip()));
+        return t;
+    }
+
+    /**
+     * Scales in the model's dtype when that holds them exactly (compressed-tensors dequantizes in the scale's dtype,
+     * so float32 models decode to the float32 weights bit for bit), else in float16 or float32, whichever is exact.
+     */
+    private HostTensor scales(QuantizedLayer layer, IntegerGrid g, int out, int ng) {
+        DType model = modelDtype(layer.name() + ".weight");
+        DType d = exact(g.scales(), model) ? model : exact(g.scales(), DType.F16) ? DType.F16 : DType.F32;
+        return HostTensor.ofFloats(g.scales(), d, out, ng);
+    }
+
+    private static boolean exact(float[] v, DType d) {
+        for (float f : v) {
+            float r = switch (d) {
+                case F16 -> Floats.roundToF16(f);
+                case BF16 -> Floats.roundToBf16(f);
+                default -> f;
+            };
+            if (Float.floatToIntBits(r) != Float.floatToIntBits(f)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    protected HostTensor biasTensor(String module, float[] bias) {
+        return HostTensor.ofFloats(bias, modelDtype(module + ".bias"), bias.length);
+    }
+
+    /**
+     * compressed-tensors' own config: one group per distinct scheme. A single group targets {@code Linear} and
+     * ignores the float layers; several groups list their exact module names (no overlap for a loader to resolve).
+     * The top-level format is the groups' common format, else {@code mixed-precision}.
+     */
+    @Override
+    protected ObjectNode quantizationConfig() {
+        Map<CtScheme, List<String>> groups = new LinkedHashMap<>();
+        List<String> ignore = new ArrayList<>();
+        String head = null;
+        for (LayerSpec s : specs.values()) {
+            if (s.blockIndex() < 0 && s.name().endsWith("lm_head")) {
+                head = s.name();
+            }
+            if (s.quantized()) {
+                groups.computeIfAbsent(CtScheme.of(s.scheme()), k -> new ArrayList<>()).add(s.name());
+            } else {
+                ignore.add(s.name());
+            }
+        }
+        if (head == null) {
+            ignore.add("lm_head"); // a tied head is still a Linear module to the loaders
+        }
+        ObjectNode qc = JsonNodeFactory.instance.objectNode();
+        qc.put("version", CT_VERSION);
+        qc.put("quant_method", "compressed-tensors");
+        qc.putObject("sparsity_config");
+        qc.putObject("transform_config");
+        ObjectNode cg = qc.putObject("config_groups");
+        int i = 0;
+        for (Map.Entry<CtScheme, List<String>> e : groups.entrySet()) {
+            cg.set("group_" + i++, e.getKey().group(groups.size() == 1 ? List.of("Linear") : e.getValue()));
+        }
+        qc.putNull("kv_cache_scheme");
+        List<String> formats = groups.keySet().stream().map(CtScheme::format).distinct().toList();
+        qc.put("format", formats.size() == 1 ? formats.get(0) : "mixed-precision");
+        qc.put("quantization_status", "compressed");
+        qc.putNull("global_compression_ratio");
+        var ig = qc.putArray("ignore");
+        ignore.forEach(ig::add);
+        return qc;
+    }
+}
