@@ -99,6 +99,11 @@ record CtScheme(String format, ObjectNode weights, ObjectNode inputActivations) 
         return a;
     }
 
+    /** Whether the codes are stored as the module's {@code weight} (int-quantized) rather than {@code weight_packed}. */
+    boolean codesUnderWeight() {
+        return format.equals(INT_QUANTIZED);
+    }
+
     /** The config group object: targets, weights, input_activations, output_activations, format. */
     ObjectNode group(Iterable<String> targets) {
         ObjectNode g = JsonNodeFactory.instance.objectNode();

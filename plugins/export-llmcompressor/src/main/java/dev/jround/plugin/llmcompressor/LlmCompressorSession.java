@@ -118,8 +118,9 @@ final class LlmCompressorSession extends HfExportSession {
     }
 
     /**
-     * compressed-tensors' own config: one group per distinct scheme. A single group targets {@code Linear} and
-     * ignores the float layers; several groups list their exact module names (no overlap for a loader to resolve).
+     * compressed-tensors' own config: one group per distinct scheme. A single packed group targets {@code Linear} and
+     * ignores the float layers; several groups, or a format storing its codes as {@code weight}, list their exact
+     * module names (no overlap for a loader to resolve).
      * The top-level format is the groups' common format, else {@code mixed-precision}.
      */
     @Override
@@ -148,7 +149,11 @@ final class LlmCompressorSession extends HfExportSession {
         ObjectNode cg = qc.putObject("config_groups");
         int i = 0;
         for (Map.Entry<CtScheme, List<String>> e : groups.entrySet()) {
-            cg.set("group_" + i++, e.getKey().group(groups.size() == 1 ? List.of("Linear") : e.getValue()));
+            // "Linear" only where no name-based reader can mistake another tensor for the group's: tools that match
+            // on tensor names alone (compressed-tensors' dequantizer) take "Linear" as "every module", and a format
+            // whose codes sit under ".weight" would then claim the embeddings too
+            boolean byClass = groups.size() == 1 && !e.getKey().codesUnderWeight();
+            cg.set("group_" + i++, e.getKey().group(byClass ? List.of("Linear") : e.getValue()));
         }
         qc.putNull("kv_cache_scheme");
         List<String> formats = groups.keySet().stream().map(CtScheme::format).distinct().toList();
