@@ -10,7 +10,6 @@ import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.tensor.DType;
-import dev.jround.spi.tensor.Floats;
 import dev.jround.spi.tensor.HostTensor;
 
 import java.nio.ByteBuffer;
@@ -73,12 +72,12 @@ final class LlmCompressorSession extends HfExportSession {
                 signed[i] = (byte) (g.codes()[i] - half);
             }
             t.put("weight", new HostTensor(DType.I8, new long[]{out, in}, ByteBuffer.wrap(signed)));
-            t.put("weight_scale", scales(layer, g, out, ng));
+            t.put("weight_scale", scales(g, out, ng));
             return t;
         }
         // compressed-tensors stores signed codes offset by 2^(b-1): exactly jround's unsigned codes
         t.put("weight_packed", HostTensor.ofInts(CtPacking.packRows(g.codes(), out, in, g.bits()), out, CtPacking.words(in, g.bits())));
-        t.put("weight_scale", scales(layer, g, out, ng));
+        t.put("weight_scale", scales(g, out, ng));
         if (!s.sym()) {
             t.put("weight_zero_point", HostTensor.ofInts(CtPacking.packColumns(g.zeros(), out, ng, g.bits()),
                     CtPacking.words(out, g.bits()), ng));
@@ -89,27 +88,12 @@ final class LlmCompressorSession extends HfExportSession {
     }
 
     /**
-     * Scales in the model's dtype when that holds them exactly (compressed-tensors dequantizes in the scale's dtype,
-     * so float32 models decode to the float32 weights bit for bit), else in float16 or float32, whichever is exact.
+     * Scales in float32, whatever the model dtype: compressed-tensors dequantizes in the scale's dtype, and only in
+     * float32 is {@code scale * (q - z)} exact, so its weights equal the quantizer's (and a converted GPTQ/AWQ
+     * checkpoint's) bit for bit; a loader casting to bf16/fp16 afterwards rounds once, as the fake export does.
      */
-    private HostTensor scales(QuantizedLayer layer, IntegerGrid g, int out, int ng) {
-        DType model = modelDtype(layer.name() + ".weight");
-        DType d = exact(g.scales(), model) ? model : exact(g.scales(), DType.F16) ? DType.F16 : DType.F32;
-        return HostTensor.ofFloats(g.scales(), d, out, ng);
-    }
-
-    private static boolean exact(float[] v, DType d) {
-        for (float f : v) {
-            float r = switch (d) {
-                case F16 -> Floats.roundToF16(f);
-                case BF16 -> Floats.roundToBf16(f);
-                default -> f;
-            };
-            if (Float.floatToIntBits(r) != Float.floatToIntBits(f)) {
-                return false;
-            }
-        }
-        return true;
+    private static HostTensor scales(IntegerGrid g, int out, int ng) {
+        return HostTensor.ofFloats(g.scales(), DType.F32, out, ng);
     }
 
     @Override
