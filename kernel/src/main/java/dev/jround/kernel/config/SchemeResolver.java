@@ -65,8 +65,7 @@ public final class SchemeResolver {
                 s = s.withDataType(o.dataType().strip().toLowerCase(Locale.ROOT));
             }
             if (o.actBits() != null) {
-                s = new QuantScheme(s.bits(), s.groupSize(), s.sym(), s.dataType(), o.actBits(), s.superBits(),
-                        s.superGroupSize(), s.scaleDtype());
+                s = s.withActBits(o.actBits());
             }
         }
         if (o.scaleDtype() != null) {

@@ -2,6 +2,7 @@ package dev.jround.spi.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -97,9 +98,9 @@ class PayloadTest {
         assertEquals(ScaleType.FP16, w.scaleType());
         assertEquals(Strategy.CHANNEL, QuantScheme.intWeightOnly(4, -1, true).weights().strategy());
         assertEquals(Strategy.TENSOR, QuantScheme.intWeightOnly(8, 0, true).weights().strategy());
-        assertEquals(QuantizationArgs.NOT_QUANTIZED, QuantScheme.intWeightOnly(4, 128, true).activations());
+        assertFalse(QuantScheme.intWeightOnly(4, 128, true).activations().quantized());
         assertEquals(NumberType.NONE, QuantScheme.FULL_PRECISION.weights().numberType());
-        assertEquals(NumberType.FLOAT, new QuantScheme(4, 32, true, "mx_fp", 4, 0, 0, "fp32").activations().numberType());
+        assertEquals(NumberType.FLOAT, QuantScheme.builder().bits(4).groupSize(32).sym(true).dataType("mx_fp").actBits(4).scaleDtype("fp32").build().activations().numberType());
     }
 
     @Test
@@ -115,5 +116,47 @@ class PayloadTest {
         }
         assertEquals(2, QuantScheme.intWeightOnly(4, 32, true).groupsPerRow(48));
         assertEquals(48, QuantScheme.intWeightOnly(4, 64, true).effectiveGroup(48));
+    }
+
+    @Test
+    void activationFieldsFollowTheWeightsUntilGiven() {
+        QuantScheme w4 = QuantScheme.intWeightOnly(4, 128, true);
+        assertEquals(128, w4.actGroupSize());
+        assertEquals("float", w4.actDataType());
+        QuantScheme g32 = w4.withGroupSize(32).withSym(false);
+        assertEquals(32, g32.actGroupSize(), "an unset act_group_size follows --group_size, as AutoRound normalises after overrides");
+        assertFalse(g32.actSym());
+        QuantScheme a8 = g32.withActBits(8);
+        assertEquals("int", a8.actDataType());
+        assertEquals(NumberType.INT, a8.activations().numberType());
+        assertTrue(a8.actDynamic());
+        QuantScheme token = QuantScheme.builder().bits(8).groupSize(-1).actBits(8).actGroupSize(-1).build();
+        assertEquals(Strategy.TOKEN, token.activations().strategy());
+        assertEquals(Strategy.CHANNEL, token.weights().strategy());
+        QuantScheme fixed = QuantScheme.builder().groupSize(128).actBits(8).actGroupSize(0).actDynamic(false).build();
+        assertEquals(0, fixed.withGroupSize(32).actGroupSize(), "a given act_group_size stays");
+        assertFalse(fixed.withGroupSize(32).actDynamic());
+    }
+
+    @Test
+    void blockSchemesCarryBothBlockDimensions() {
+        QuantScheme b = QuantScheme.builder().bits(8).block(128, 128).dataType("fp").actBits(8).actGroupSize(128).build();
+        assertEquals(Strategy.BLOCK, b.weights().strategy());
+        assertEquals(128, b.weights().blockRows());
+        assertEquals(128, b.groupSize());
+        assertEquals(b, b.toBuilder().build());
+        assertEquals(Strategy.GROUP, b.withGroupSize(64).weights().strategy());
+        assertThrows(IllegalArgumentException.class, () -> QuantizationArgs.builder().strategy(Strategy.BLOCK).build());
+        assertEquals("W8G128x128 sym fp A8G128 sym fp", b.toString());
+    }
+
+    @Test
+    void schemesAreValuesAndRoundTripThroughTheirBuilder() {
+        QuantScheme q = QuantScheme.builder().bits(2).groupSize(32).sym(false).scaleDtype("float32").build();
+        assertEquals("fp32", q.scaleDtype());
+        assertEquals(q, q.toBuilder().build());
+        assertEquals(q.hashCode(), q.toBuilder().build().hashCode());
+        assertNotEquals(q, q.withBits(3));
+        assertEquals(QuantScheme.intWeightOnly(2, 32, false).withScaleDtype("fp32"), q);
     }
 }

@@ -12,6 +12,7 @@ import dev.jround.spi.quant.FloatElements;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantDataType;
 import dev.jround.spi.quant.QuantScheme;
+import dev.jround.spi.quant.QuantizationArgs;
 import dev.jround.spi.quant.QuantizedLayer;
 import dev.jround.spi.tensor.Floats;
 
@@ -20,7 +21,7 @@ import java.util.Map;
 
 /**
  * FP8 E4M3 weights with float32 scales (docs/algorithms.md): per tensor ({@code group_size 0}), per output channel
- * ({@code -1}), groups along a row, or 128x128 tiles ({@code data_type fp_block}... see {@link #layout}).
+ * ({@code -1}), groups along a row, or 2-D blocks (FP8_BLOCK: 128x128), the scheme's {@code BLOCK} strategy.
  */
 public final class Fp8DataType implements QuantDataType {
 
@@ -35,7 +36,8 @@ public final class Fp8DataType implements QuantDataType {
 
     @Override
     public boolean supports(QuantScheme scheme) {
-        return DATA_TYPE.equals(scheme.dataType()) && scheme.bits() == 8 && scheme.groupSize() >= -1;
+        return DATA_TYPE.equals(scheme.dataType()) && scheme.bits() == 8
+                && (scheme.groupSize() >= -1 || blocked(scheme));
     }
 
     private static void check(QuantScheme scheme) {
@@ -45,15 +47,20 @@ public final class Fp8DataType implements QuantDataType {
         if (scheme.bits() != 8) {
             throw new InvalidInputException("--bits " + scheme.bits() + " is not supported for data_type fp", "fp weights are FP8 E4M3: 8 bits");
         }
-        if (scheme.groupSize() < -1) {
+        if (blocked(scheme) ? scheme.groupSize() <= 0 : scheme.groupSize() < -1) {
             throw new InvalidInputException("--group_size " + scheme.groupSize() + " is invalid",
                     "group_size is -1 (per channel), 0 (per tensor) or positive");
         }
     }
 
+    private static boolean blocked(QuantScheme scheme) {
+        return scheme.weights().strategy() == QuantizationArgs.Strategy.BLOCK;
+    }
+
     /** The grouping of a {@code [rows, cols]} weight under the scheme. */
     static Fp8Layout layout(QuantScheme scheme, int rows, int cols) {
-        return Fp8Layout.grouped(rows, cols, scheme.groupSize());
+        return blocked(scheme) ? Fp8Layout.blocks(rows, cols, scheme.weights().blockRows(), scheme.groupSize())
+                : Fp8Layout.grouped(rows, cols, scheme.groupSize());
     }
 
     @Override

@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * The reference's FP8 presets (docs/algorithms.md): FPW8A16 (per-tensor FP8 weights, activations unquantized),
- * FP8_STATIC (per-channel weights, static per-tensor FP8 activations).
+ * FP8_STATIC (per-channel weights, static per-tensor FP8 activations), FP8_BLOCK (128x128 weight blocks, dynamic
+ * FP8 activations per token in groups of 128).
  */
 public final class Fp8SchemePresets implements SchemePreset {
 
@@ -20,9 +21,16 @@ public final class Fp8SchemePresets implements SchemePreset {
 
     private static Map<String, QuantScheme> build() {
         Map<String, QuantScheme> m = new LinkedHashMap<>();
-        m.put("FPW8A16", new QuantScheme(8, 0, true, Fp8DataType.DATA_TYPE, 16, 0, 0, "fp16"));
-        m.put("FP8_STATIC", new QuantScheme(8, -1, true, Fp8DataType.DATA_TYPE, 8, 0, 0, "fp16"));
+        m.put("FPW8A16", fp8().groupSize(0).actBits(16).actDataType(Fp8DataType.DATA_TYPE).build());
+        m.put("FP8_STATIC", fp8().groupSize(-1).actBits(8).actGroupSize(0).actSym(true)
+                .actDataType(Fp8DataType.DATA_TYPE).actDynamic(false).build());
+        m.put("FP8_BLOCK", fp8().block(128, 128).actBits(8).actGroupSize(128).actSym(true)
+                .actDataType(Fp8DataType.DATA_TYPE).actDynamic(true).build());
         return Map.copyOf(m);
+    }
+
+    private static QuantScheme.Builder fp8() {
+        return QuantScheme.builder().bits(8).sym(true).dataType(Fp8DataType.DATA_TYPE);
     }
 
     @Override
@@ -30,7 +38,7 @@ public final class Fp8SchemePresets implements SchemePreset {
         List<String> names = new ArrayList<>(PRESETS.keySet());
         names.sort(null);
         return new PluginDescriptor(PluginKind.SCHEME, "fp8-presets", PluginDescriptor.versionOf(getClass(), "1.0.0"),
-                "FP8 presets FPW8A16, FP8_STATIC", Map.of("schemes", names));
+                "FP8 presets FPW8A16, FP8_STATIC, FP8_BLOCK", Map.of("schemes", names));
     }
 
     @Override

@@ -68,7 +68,7 @@ class Fp8QuantFixtureTest {
                 assertBits(Fixture.floats(c.get("elements")), layout.fromGroups(r.elements()), "elements");
                 assertBits(Fixture.floats(c.get("scales")), r.scales(), "scales");
                 if (!layout.tiled()) {
-                    QuantScheme s = new QuantScheme(8, c.get("group_size").asInt(), true, "fp", 16, 0, 0, "fp16");
+                    QuantScheme s = QuantScheme.builder().bits(8).groupSize(c.get("group_size").asInt()).dataType("fp").build();
                     QuantizedLayer q = type.quantize(new LayerSpec("layer", cols, rows, s, 0, false, "t"), w, null,
                             Fixture.floats(c.get("v")), null, Fixture.floats(c.get("beta")), null, false);
                     assertBits(Fixture.floats(c.get("dequantized")), q.dequantized(), "layer dequantized");
@@ -94,7 +94,7 @@ class Fp8QuantFixtureTest {
     @Test
     void gradientsReachVAndBeta() {
         try (NDManager m = manager.newSubManager()) {
-            QuantScheme s = new QuantScheme(8, -1, true, "fp", 16, 0, 0, "fp16");
+            QuantScheme s = QuantScheme.builder().bits(8).groupSize(-1).sym(true).dataType("fp").actBits(16).build();
             NDArray weight = m.create(Fixture.floats(Fixture.weight("b").get("data")), new Shape(5, 40));
             TunableParams p = type.initTunableParams(weight, s);
             p.v().setRequiresGradient(true);
@@ -109,14 +109,14 @@ class Fp8QuantFixtureTest {
 
     @Test
     void refusesNonFiniteWeightsAndOtherBits() {
-        QuantScheme s = new QuantScheme(8, 0, true, "fp", 16, 0, 0, "fp16");
+        QuantScheme s = QuantScheme.builder().bits(8).groupSize(0).sym(true).dataType("fp").actBits(16).build();
         float[] w = new float[8];
         w[2] = Float.NaN;
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> type.quantize(new LayerSpec("lm.x", 8, 1, s, 0, false, "t"), w, null, null, null, null, null, false));
         assertTrue(e.getMessage().contains("lm.x"), e.getMessage());
         assertThrows(InvalidInputException.class, () -> type.quantize(new LayerSpec("lm.x", 8, 1,
-                new QuantScheme(4, 0, true, "fp", 16, 0, 0, "fp16"), 0, false, "t"), new float[8], null, null, null, null, null, false));
+                QuantScheme.builder().bits(4).groupSize(0).sym(true).dataType("fp").actBits(16).build(), 0, false, "t"), new float[8], null, null, null, null, null, false));
     }
 
     static void assertBits(float[] expected, float[] actual, String what) {

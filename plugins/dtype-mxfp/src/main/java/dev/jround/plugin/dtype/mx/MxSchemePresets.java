@@ -20,16 +20,17 @@ public final class MxSchemePresets implements SchemePreset {
 
     private static Map<String, QuantScheme> build() {
         Map<String, QuantScheme> m = new LinkedHashMap<>();
-        m.put("MXFP4", mx(4, "mx_fp"));
-        m.put("MXFP4_RCEIL", mx(4, "mx_fp"));
-        m.put("MXFP8", mx(8, "mx_fp"));
-        m.put("MXFP8_RCEIL", mx(8, "mx_fp"));
-        m.put("MXINT4", mx(4, "mx_int"));
+        m.put("MXFP4", mx(4, "mx_fp", "mx_fp"));
+        m.put("MXFP4_RCEIL", mx(4, "mx_fp", "mx_fp_rceil"));
+        m.put("MXFP8", mx(8, "mx_fp", "mx_fp"));
+        m.put("MXFP8_RCEIL", mx(8, "mx_fp", "mx_fp_rceil"));
+        m.put("MXINT4", mx(4, "mx_int", "mx_int"));
         return Map.copyOf(m);
     }
 
-    private static QuantScheme mx(int bits, String dataType) {
-        return new QuantScheme(bits, 32, true, dataType, bits, 0, 0, "fp16");
+    private static QuantScheme mx(int bits, String dataType, String actDataType) {
+        return QuantScheme.builder().bits(bits).groupSize(32).sym(true).dataType(dataType)
+                .actBits(bits).actGroupSize(32).actSym(true).actDataType(actDataType).actDynamic(true).build();
     }
 
     @Override

@@ -53,8 +53,8 @@ class MxQuantFixtureTest {
 
     static LayerSpec spec(JsonNode c) {
         JsonNode w = Fixture.weight(c.get("weight").asText());
-        QuantScheme s = new QuantScheme(c.get("bits").asInt(), c.get("group_size").asInt(), true,
-                c.get("data_type").asText(), 16, 0, 0, "fp16");
+        QuantScheme s = QuantScheme.builder().bits(c.get("bits").asInt()).groupSize(c.get("group_size").asInt())
+                .dataType(c.get("data_type").asText()).actBits(16).build();
         return new LayerSpec("layer", w.get("cols").asInt(), w.get("rows").asInt(), s, 0, false, "test");
     }
 
@@ -124,7 +124,7 @@ class MxQuantFixtureTest {
     @Test
     void gradientsReachVAndBeta() {
         try (NDManager m = manager.newSubManager()) {
-            QuantScheme s = new QuantScheme(4, 32, true, "mx_fp", 16, 0, 0, "fp16");
+            QuantScheme s = QuantScheme.builder().bits(4).groupSize(32).sym(true).dataType("mx_fp").actBits(16).build();
             float[] w = Fixture.floats(Fixture.weight("b").get("data"));
             NDArray weight = m.create(w, new Shape(5, 40));
             QuantDataType t = new MxDataType.Fp();
@@ -146,7 +146,7 @@ class MxQuantFixtureTest {
 
     @Test
     void nonFiniteWeightsAreRefused() {
-        QuantScheme s = new QuantScheme(4, 32, true, "mx_fp", 16, 0, 0, "fp16");
+        QuantScheme s = QuantScheme.builder().bits(4).groupSize(32).sym(true).dataType("mx_fp").actBits(16).build();
         LayerSpec spec = new LayerSpec("model.layers.0.q", 32, 1, s, 0, false, "t");
         float[] w = new float[32];
         w[7] = Float.NaN;
@@ -159,12 +159,12 @@ class MxQuantFixtureTest {
 
     @Test
     void supportsOnlyItsFamilies() {
-        assertTrue(new MxDataType.Fp().supports(new QuantScheme(8, 32, true, "mx_fp", 8, 0, 0, "fp16")));
-        assertTrue(new MxDataType.Fp().supports(new QuantScheme(4, 32, true, "mx_fp_rceil", 4, 0, 0, "fp16")));
-        assertFalse(new MxDataType.Fp().supports(new QuantScheme(6, 32, true, "mx_fp", 16, 0, 0, "fp16")));
+        assertTrue(new MxDataType.Fp().supports(QuantScheme.builder().bits(8).groupSize(32).sym(true).dataType("mx_fp").actBits(8).build()));
+        assertTrue(new MxDataType.Fp().supports(QuantScheme.builder().bits(4).groupSize(32).sym(true).dataType("mx_fp_rceil").actBits(4).build()));
+        assertFalse(new MxDataType.Fp().supports(QuantScheme.builder().bits(6).groupSize(32).sym(true).dataType("mx_fp").actBits(16).build()));
         assertFalse(new MxDataType.Fp().supports(QuantScheme.intWeightOnly(4, 32, true)));
-        assertTrue(new MxDataType.Int().supports(new QuantScheme(4, 32, true, "mx_int", 4, 0, 0, "fp16")));
-        assertFalse(new MxDataType.Int().supports(new QuantScheme(4, 32, true, "mx_fp", 4, 0, 0, "fp16")));
+        assertTrue(new MxDataType.Int().supports(QuantScheme.builder().bits(4).groupSize(32).sym(true).dataType("mx_int").actBits(4).build()));
+        assertFalse(new MxDataType.Int().supports(QuantScheme.builder().bits(4).groupSize(32).sym(true).dataType("mx_fp").actBits(4).build()));
     }
 
     static void assertBits(float[] expected, float[] actual, String what) {

@@ -12,7 +12,9 @@ import java.util.Map;
 public final class NvSchemePresets implements SchemePreset {
 
     private static final Map<String, QuantScheme> PRESETS = Map.of("NVFP4",
-            new QuantScheme(4, NvDataType.GROUP, true, NvDataType.DATA_TYPE, 4, 0, 0, "fp16"));
+            QuantScheme.builder().bits(4).groupSize(NvDataType.GROUP).sym(true).dataType(NvDataType.DATA_TYPE)
+                    .actBits(4).actGroupSize(NvDataType.GROUP).actSym(true).actDataType("nv_fp4_with_static_gs")
+                    .actDynamic(true).build());
 
     @Override
     public PluginDescriptor descriptor() {

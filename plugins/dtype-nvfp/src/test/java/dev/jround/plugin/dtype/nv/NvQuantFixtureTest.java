@@ -36,7 +36,7 @@ class NvQuantFixtureTest {
 
     private static NDManager manager;
     private final NvDataType type = new NvDataType();
-    private static final QuantScheme NVFP4 = new QuantScheme(4, 16, true, "nv_fp", 16, 0, 0, "fp16");
+    private static final QuantScheme NVFP4 = QuantScheme.builder().bits(4).groupSize(16).sym(true).dataType("nv_fp").actBits(16).build();
 
     @BeforeAll
     static void open() {
@@ -134,8 +134,8 @@ class NvQuantFixtureTest {
                 () -> type.quantize(spec, w, null, null, null, null, null, false));
         assertTrue(e.getMessage().contains("model.layers.1.up"), e.getMessage());
         assertThrows(InvalidInputException.class, () -> type.quantize(new LayerSpec("x", 32, 1,
-                new QuantScheme(4, 32, true, "nv_fp", 16, 0, 0, "fp16"), 0, false, "t"), new float[32], null, null, null, null, null, false));
-        assertFalse(type.supports(new QuantScheme(4, 32, true, "nv_fp", 16, 0, 0, "fp16")));
+                QuantScheme.builder().bits(4).groupSize(32).sym(true).dataType("nv_fp").actBits(16).build(), 0, false, "t"), new float[32], null, null, null, null, null, false));
+        assertFalse(type.supports(QuantScheme.builder().bits(4).groupSize(32).sym(true).dataType("nv_fp").actBits(16).build()));
         assertTrue(type.supports(NVFP4));
     }
 
