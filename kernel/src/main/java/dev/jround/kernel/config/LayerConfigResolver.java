@@ -422,7 +422,8 @@ public final class LayerConfigResolver {
         int superBits = f.containsKey("super_bits") ? intField(f, "super_bits", where) : 0;
         int superGroup = f.containsKey("super_group_size") ? intField(f, "super_group_size", where) : 0;
         String scaleDtype = SchemeResolver.normalizeScaleDtype(String.valueOf(f.getOrDefault("scale_dtype", "fp16")), where + "scale_dtype");
-        QuantScheme s = new QuantScheme(bits, group, (Boolean) sym, dataType, actBits, superBits, superGroup, scaleDtype);
+        QuantScheme s = QuantScheme.builder().bits(bits).groupSize(group).sym((Boolean) sym).dataType(dataType).actBits(actBits)
+                .superBits(superBits).superGroupSize(superGroup).scaleDtype(scaleDtype).build();
         s = SchemeResolver.reconcileBits(s, new ArrayList<>());
         SchemeResolver.validate(s, where + "bits", where + "group_size");
         return s;

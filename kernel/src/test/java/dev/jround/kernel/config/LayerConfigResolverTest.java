@@ -134,7 +134,7 @@ class LayerConfigResolverTest {
         Map<String, Object> cfg = map("q_proj", map("scheme", "W2A16G32", "sym", false, "scale_dtype", "float32"),
                 "v_proj", "w8a16", "o_proj", map("data_type", "int3"));
         LayerConfigResolver.Resolution r = resolve(new FakeModel(1, false), cfg, "", false);
-        assertEquals(new QuantScheme(2, 32, false, "int", 16, 0, 0, "fp32"), r.layer("model.layers.0.self_attn.q_proj").scheme());
+        assertEquals(QuantScheme.builder().bits(2).groupSize(32).sym(false).dataType("int").scaleDtype("fp32").build(), r.layer("model.layers.0.self_attn.q_proj").scheme());
         assertEquals(QuantScheme.intWeightOnly(8, 128, true), r.layer("model.layers.0.self_attn.v_proj").scheme());
         assertEquals(QuantScheme.intWeightOnly(3, 128, true), r.layer("model.layers.0.self_attn.o_proj").scheme());
     }

@@ -19,12 +19,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SchemeResolverTest {
 
-    static final QuantScheme Q4_K = new QuantScheme(4, 32, false, "int_asym_dq", 16, 6, 8, "fp16");
+    static final QuantScheme Q4_K = QuantScheme.builder().bits(4).groupSize(32).sym(false).dataType("int_asym_dq").superBits(6).superGroupSize(8).build();
     static final Map<String, QuantScheme> PRESETS = Map.of(
             "W4A16", QuantScheme.intWeightOnly(4, 128, true),
             "W2A16G32", QuantScheme.intWeightOnly(2, 32, true),
             "W8A16", QuantScheme.intWeightOnly(8, 128, true),
-            "BF16", new QuantScheme(16, 128, true, "fp", 16, 0, 0, "fp16"),
+            "BF16", QuantScheme.builder().bits(16).groupSize(128).sym(true).dataType("fp").build(),
             "GGUF:Q4_K_S", Q4_K, "GGUF:Q4_K_M", Q4_K);
 
     /** The presets above with the traits their plugins (dtype-int, export-gguf) declare. */
@@ -72,7 +72,7 @@ class SchemeResolverTest {
     @Test
     void overridesApplyOnTop() {
         QuantScheme s = SchemeResolver.resolve("W4A16", new SchemeOverrides(3, 32, false, null, "bfloat16", null), CATALOG).scheme();
-        assertEquals(new QuantScheme(3, 32, false, "int", 16, 0, 0, "bf16"), s);
+        assertEquals(QuantScheme.builder().bits(3).groupSize(32).sym(false).dataType("int").scaleDtype("bf16").build(), s);
         assertEquals(-1, SchemeResolver.resolve("W4A16", new SchemeOverrides(null, -1, null, null, null, null), CATALOG).scheme().groupSize());
         assertEquals(0, SchemeResolver.resolve("W4A16", new SchemeOverrides(null, 0, null, null, null, null), CATALOG).scheme().groupSize());
     }

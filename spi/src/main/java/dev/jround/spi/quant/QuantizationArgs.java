@@ -1,27 +1,23 @@
 package dev.jround.spi.quant;
 
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * How one tensor kind (weights or activations) is quantized, the way compressed-tensors' quantization arguments
- * describe it: number type, bits, strategy with its group shape, symmetry and the dtype scales are stored in.
- *
- * @param numberType what a quantized element is
- * @param bits       element bits; 16 or more with {@link NumberType#NONE} means "not quantized"
- * @param strategy   what one scale covers
- * @param groupSize  group length along the input dimension for {@link Strategy#GROUP}; {@code -1} for
- *                   {@link Strategy#CHANNEL}, {@code 0} for {@link Strategy#TENSOR} (the scheme's convention)
- * @param symmetric  symmetric (no zero-point offset)
- * @param scaleType  storage dtype of scales
+ * describe it: number type, bits, strategy with its group shape, symmetry, dynamics and the dtype scales are stored
+ * in. A final class with a builder (not a record) so that arguments can be added in a minor version.
  */
-public record QuantizationArgs(NumberType numberType, int bits, Strategy strategy, int groupSize, boolean symmetric,
-                               ScaleType scaleType) {
+public final class QuantizationArgs {
 
     /** Number families; FLOAT covers fp8 and the MX/NV micro-scaling formats (their element format comes with them). */
     public enum NumberType { NONE, INT, FLOAT }
 
-    /** Scale granularity; BLOCK (2-D tiles) is reserved for block-wise FP8 and nothing resolves to it yet. */
-    public enum Strategy { TENSOR, CHANNEL, GROUP, BLOCK }
+    /**
+     * What one scale covers: the whole tensor, one output channel (weights), one token (activations, AutoRound's
+     * {@code act_group_size = -1}), a group along the input dimension, or a 2-D block of weights.
+     */
+    public enum Strategy { TENSOR, CHANNEL, TOKEN, GROUP, BLOCK }
 
     public enum ScaleType {
         FP16("fp16"), BF16("bf16"), FP32("fp32");
@@ -49,13 +45,50 @@ public record QuantizationArgs(NumberType numberType, int bits, Strategy strateg
         }
     }
 
-    public static final QuantizationArgs NOT_QUANTIZED = new QuantizationArgs(NumberType.NONE, 16, Strategy.TENSOR, 0,
-            true, ScaleType.FP16);
+    /** Not quantized (16-bit), per tensor, symmetric, dynamic, fp16 scales. */
+    public static final QuantizationArgs NOT_QUANTIZED = builder().build();
 
-    public QuantizationArgs {
-        if (numberType == null || strategy == null || scaleType == null) {
+    private final NumberType numberType;
+    private final int bits;
+    private final Strategy strategy;
+    private final int groupSize;
+    private final int blockRows;
+    private final boolean symmetric;
+    private final boolean dynamic;
+    private final ScaleType scaleType;
+
+    private QuantizationArgs(Builder b) {
+        if (b.numberType == null || b.strategy == null || b.scaleType == null) {
             throw new IllegalArgumentException("quantization args need a number type, a strategy and a scale type");
         }
+        if (b.strategy == Strategy.BLOCK ? b.blockRows <= 0 || b.groupSize <= 0 : b.blockRows != 0) {
+            throw new IllegalArgumentException("a 2-D block needs positive rows and columns, and only BLOCK has rows");
+        }
+        this.numberType = b.numberType;
+        this.bits = b.bits;
+        this.strategy = b.strategy;
+        this.groupSize = b.groupSize;
+        this.blockRows = b.blockRows;
+        this.symmetric = b.symmetric;
+        this.dynamic = b.dynamic;
+        this.scaleType = b.scaleType;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.numberType = numberType;
+        b.bits = bits;
+        b.strategy = strategy;
+        b.groupSize = groupSize;
+        b.blockRows = blockRows;
+        b.symmetric = symmetric;
+        b.dynamic = dynamic;
+        b.scaleType = scaleType;
+        return b;
     }
 
     /** Strategy of the scheme group-size convention: {@code 0} per tensor, {@code -1} per channel, {@code >0} groups. */
@@ -71,6 +104,49 @@ public record QuantizationArgs(NumberType numberType, int bits, Strategy strateg
         return dataType != null && dataType.startsWith("int") ? NumberType.INT : NumberType.FLOAT;
     }
 
+    /** What a quantized element is. */
+    public NumberType numberType() {
+        return numberType;
+    }
+
+    /** Element bits; 16 or more with {@link NumberType#NONE} means "not quantized". */
+    public int bits() {
+        return bits;
+    }
+
+    public Strategy strategy() {
+        return strategy;
+    }
+
+    /**
+     * Group length along the input dimension for {@link Strategy#GROUP}, block columns for {@link Strategy#BLOCK};
+     * {@code -1} for {@link Strategy#CHANNEL} and {@link Strategy#TOKEN}, {@code 0} for {@link Strategy#TENSOR}
+     * (the scheme's convention).
+     */
+    public int groupSize() {
+        return groupSize;
+    }
+
+    /** Block rows (output dimension) for {@link Strategy#BLOCK}, else 0. */
+    public int blockRows() {
+        return blockRows;
+    }
+
+    /** Symmetric (no zero-point offset). */
+    public boolean symmetric() {
+        return symmetric;
+    }
+
+    /** Scales computed per call from the tensor itself (true) or calibrated once (static). */
+    public boolean dynamic() {
+        return dynamic;
+    }
+
+    /** Storage dtype of scales. */
+    public ScaleType scaleType() {
+        return scaleType;
+    }
+
     public boolean quantized() {
         return numberType != NumberType.NONE;
     }
@@ -78,5 +154,96 @@ public record QuantizationArgs(NumberType numberType, int bits, Strategy strateg
     /** The grouping of a {@code [rows, cols]} tensor under these args (the one group-layout computation). */
     public GroupLayout layout(int rows, int cols) {
         return new GroupLayout(rows, cols, groupSize);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof QuantizationArgs a && numberType == a.numberType && bits == a.bits && strategy == a.strategy
+                && groupSize == a.groupSize && blockRows == a.blockRows && symmetric == a.symmetric
+                && dynamic == a.dynamic && scaleType == a.scaleType;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(numberType, bits, strategy, groupSize, blockRows, symmetric, dynamic, scaleType);
+    }
+
+    @Override
+    public String toString() {
+        if (!quantized()) {
+            return "none";
+        }
+        String shape = switch (strategy) {
+            case GROUP -> "group " + groupSize;
+            case BLOCK -> "block " + blockRows + "x" + groupSize;
+            default -> strategy.name().toLowerCase(Locale.ROOT);
+        };
+        return numberType.name().toLowerCase(Locale.ROOT) + bits + " " + shape + (symmetric ? " sym" : " asym")
+                + (dynamic ? "" : " static") + " " + scaleType.wireName() + " scales";
+    }
+
+    /** Builder; defaults: not quantized, 16 bits, per tensor, symmetric, dynamic, fp16 scales. */
+    public static final class Builder {
+        private NumberType numberType = NumberType.NONE;
+        private int bits = 16;
+        private Strategy strategy = Strategy.TENSOR;
+        private int groupSize;
+        private int blockRows;
+        private boolean symmetric = true;
+        private boolean dynamic = true;
+        private ScaleType scaleType = ScaleType.FP16;
+
+        private Builder() {
+        }
+
+        public Builder numberType(NumberType t) {
+            this.numberType = t;
+            return this;
+        }
+
+        public Builder bits(int b) {
+            this.bits = b;
+            return this;
+        }
+
+        public Builder strategy(Strategy s) {
+            this.strategy = s;
+            return this;
+        }
+
+        /** The group length in the scheme's convention; also sets the strategy (TENSOR, CHANNEL or GROUP). */
+        public Builder groupSize(int g) {
+            this.groupSize = g;
+            this.strategy = strategyOf(g);
+            this.blockRows = 0;
+            return this;
+        }
+
+        /** A 2-D block of {@code rows x cols} weights per scale (strategy BLOCK). */
+        public Builder block(int rows, int cols) {
+            this.strategy = Strategy.BLOCK;
+            this.blockRows = rows;
+            this.groupSize = cols;
+            return this;
+        }
+
+        public Builder symmetric(boolean s) {
+            this.symmetric = s;
+            return this;
+        }
+
+        public Builder dynamic(boolean d) {
+            this.dynamic = d;
+            return this;
+        }
+
+        public Builder scaleType(ScaleType t) {
+            this.scaleType = t;
+            return this;
+        }
+
+        public QuantizationArgs build() {
+            return new QuantizationArgs(this);
+        }
     }
 }

@@ -186,7 +186,7 @@ class AutoRoundExporterTest {
         assertTrue(exporter.refusal("auto_round:auto_awq", layer.apply(QuantScheme.intWeightOnly(8, 32, false))).orElseThrow().contains("8-bit"));
         assertTrue(exporter.refusal("auto_round", layer.apply(QuantScheme.intWeightOnly(4, 48, true))).orElseThrow().contains("divide"));
         assertTrue(exporter.refusal("auto_round", layer.apply(QuantScheme.intWeightOnly(4, 32, true).withDataType("mx_fp"))).orElseThrow().contains("integer"));
-        QuantScheme act = new QuantScheme(4, 32, true, "int", 8, 0, 0, "fp16");
+        QuantScheme act = QuantScheme.builder().bits(4).groupSize(32).sym(true).dataType("int").actBits(8).build();
         assertTrue(exporter.refusal("auto_round", layer.apply(act)).orElseThrow().contains("act_bits=8"));
         LayerSpec odd = new LayerSpec("model.layers.0.mlp.down_proj", 172, 64, QuantScheme.intWeightOnly(4, 32, true), 0, false, "t");
         assertTrue(exporter.refusal("auto_round", odd).orElseThrow().contains("divisible by 32"));

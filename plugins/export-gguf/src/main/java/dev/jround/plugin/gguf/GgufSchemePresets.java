@@ -23,7 +23,8 @@ public final class GgufSchemePresets implements SchemePreset {
     private static final Map<String, QuantScheme> PRESETS = build();
 
     private static QuantScheme scheme(int bits, int group, boolean sym, String dataType, int superBits, int superGroup) {
-        return new QuantScheme(bits, group, sym, dataType, 16, superBits, superGroup, "fp32");
+        return QuantScheme.builder().bits(bits).groupSize(group).sym(sym).dataType(dataType)
+                .superBits(superBits).superGroupSize(superGroup).scaleDtype("fp32").build();
     }
 
     private static Map<String, QuantScheme> build() {
