@@ -296,7 +296,7 @@ final class CompressedTensorsCheckpoint implements AutoCloseable {
     QuantScheme schemeOf(String module) {
         Group g = modules.get(module);
         QuantScheme s = QuantScheme.intWeightOnly(g.bits(), g.groupSize(), g.sym());
-        return g.format().equals(CtScheme.INT_QUANTIZED) ? new QuantScheme(g.bits(), g.groupSize(), g.sym(), "int", 8, 0, 0, "fp16") : s;
+        return g.format().equals(CtScheme.INT_QUANTIZED) ? QuantScheme.builder().bits(g.bits()).groupSize(g.groupSize()).sym(g.sym()).actBits(8).actGroupSize(-1).actSym(true).actDataType("int").actDynamic(true).build() : s;
     }
 
     /** A compressed module as the quantizer's record; the dequantized weight is compressed-tensors' (in the scale's dtype). */

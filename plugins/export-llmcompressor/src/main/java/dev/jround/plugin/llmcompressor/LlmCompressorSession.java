@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jround.lib.hf.HfExportSession;
 import dev.jround.spi.UnsupportedFeatureException;
 import dev.jround.spi.export.ExportContext;
+import dev.jround.spi.quant.FloatElements;
 import dev.jround.spi.quant.IntegerGrid;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
@@ -34,13 +35,32 @@ final class LlmCompressorSession extends HfExportSession {
         super(ctx);
     }
 
+    /** Float payloads (MX, NV, FP8) are written from their elements; integer ones from their codes. */
+    @Override
+    protected boolean storesIntegerCodes() {
+        return false;
+    }
+
     @Override
     protected void check(QuantizedLayer layer) {
         LayerSpec spec = specs.get(layer.name());
         CtScheme.refusal(spec).ifPresent(why -> {
             throw new UnsupportedFeatureException(why, "run 'jround list format' for what llm_compressor stores");
         });
-        IntegerGrid g = layer.grid();
+        CtScheme ct = CtScheme.of(spec.scheme());
+        boolean floatFormat = !ct.format().equals(CtScheme.PACK_QUANTIZED) && !ct.format().equals(CtScheme.INT_QUANTIZED);
+        if (floatFormat) {
+            if (!(layer.payload() instanceof FloatElements fe)) {
+                throw new UnsupportedFeatureException("layer " + layer.name() + " (" + spec.scheme() + ") has no float elements to write as "
+                        + ct.format(), "quantize it with the matching data-type plugin (mx_fp, nv_fp, fp)");
+            }
+            FloatPacking.check(layer.name(), ct.format(), fe, layer.rows(), layer.cols());
+            return;
+        }
+        if (!(layer.payload() instanceof IntegerGrid g)) {
+            throw new UnsupportedFeatureException("layer " + layer.name() + " (" + spec.scheme() + ") has no integer codes to pack in format "
+                    + ctx.format(), "use --format fake or a gguf format for this scheme");
+        }
         if (g.actOrder()) {
             throw new UnsupportedFeatureException("layer " + layer.name() + " uses act-order (a permuted g_idx), which jround's llm_compressor export does not write",
                     "export it with --format auto_round:gptqmodel or auto_gptq");
@@ -59,14 +79,18 @@ final class LlmCompressorSession extends HfExportSession {
 
     @Override
     protected Map<String, HostTensor> packLayer(QuantizedLayer layer) {
-        IntegerGrid g = layer.grid();
         QuantScheme s = specs.get(layer.name()).scheme();
+        CtScheme ct = CtScheme.of(s);
+        if (layer.payload() instanceof FloatElements fe) {
+            return FloatPacking.pack(ct.format(), fe);
+        }
+        IntegerGrid g = layer.grid();
         int out = layer.rows();
         int in = layer.cols();
         int ng = g.groupsPerRow(in);
         int half = 1 << (g.bits() - 1);
         Map<String, HostTensor> t = new LinkedHashMap<>();
-        if (CtScheme.of(s).format().equals(CtScheme.INT_QUANTIZED)) {
+        if (ct.format().equals(CtScheme.INT_QUANTIZED)) {
             byte[] signed = new byte[out * in];
             for (int i = 0; i < signed.length; i++) {
                 signed[i] = (byte) (g.codes()[i] - half);

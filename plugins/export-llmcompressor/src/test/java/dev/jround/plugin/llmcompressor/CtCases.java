@@ -15,7 +15,7 @@ final class CtCases {
     static final List<String> NAMES = List.of("w4g32_sym", "w4g32_asym", "w3g32_asym", "w2_channel_sym", "w8g64_asym",
             "mixed", "int8_w8a8", "mixed_formats");
 
-    static final QuantScheme W8A8 = new QuantScheme(8, -1, true, "int", 8, 0, 0, "fp16");
+    static final QuantScheme W8A8 = QuantScheme.builder().bits(8).groupSize(-1).sym(true).actBits(8).actGroupSize(-1).actSym(true).actDataType("int").actDynamic(true).build();
 
     private CtCases() {
     }

@@ -210,12 +210,12 @@ class LlmCompressorExporterTest {
         assertTrue(e.refusal(fmt, g48).orElseThrow().contains("divide in_features 64"));
         LayerSpec perTensor = new LayerSpec("m", 64, 96, QuantScheme.intWeightOnly(4, 0, true), 0, false, "t");
         assertTrue(e.refusal(fmt, perTensor).orElseThrow().contains("per tensor"));
-        LayerSpec gguf = new LayerSpec("m", 256, 96, new QuantScheme(4, 32, false, "int_asym_dq", 16, 6, 8, "fp16"), 0, false, "t");
+        LayerSpec gguf = new LayerSpec("m", 256, 96, QuantScheme.builder().bits(4).groupSize(32).sym(false).dataType("int_asym_dq").superBits(6).superGroupSize(8).build(), 0, false, "t");
         assertTrue(e.refusal(fmt, gguf).orElseThrow().contains("super_bits"));
-        LayerSpec w4a8 = new LayerSpec("m", 64, 96, new QuantScheme(4, -1, true, "int", 8, 0, 0, "fp16"), 0, false, "t");
+        LayerSpec w4a8 = new LayerSpec("m", 64, 96, QuantScheme.builder().bits(4).groupSize(-1).actBits(8).build(), 0, false, "t");
         assertTrue(e.refusal(fmt, w4a8).orElseThrow().contains("int-quantized"));
-        LayerSpec fp = new LayerSpec("m", 64, 96, new QuantScheme(4, 32, true, "mx_fp", 16, 0, 0, "fp16"), 0, false, "t");
-        assertTrue(e.refusal(fmt, fp).orElseThrow().contains("mx_fp"));
+        LayerSpec fp = new LayerSpec("m", 64, 96, QuantScheme.builder().bits(4).groupSize(32).dataType("mx_xx").build(), 0, false, "t");
+        assertTrue(e.refusal(fmt, fp).orElseThrow().contains("mx_xx"));
         assertTrue(e.refusal(fmt, new LayerSpec("m", 172, 64, QuantScheme.FULL_PRECISION, 0, false, "t")).isEmpty());
         assertTrue(e.acceptsQuantizedLmHead(fmt));
     }
