@@ -3,7 +3,9 @@ package dev.jround.plugin.llmcompressor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jround.lib.hf.testing.ExportFixture;
+import dev.jround.spi.quant.FloatElements;
 import dev.jround.spi.quant.QuantizedLayer;
+import dev.jround.spi.tensor.Floats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,7 +65,8 @@ class CompressedTensorsCrossCheckTest {
         JsonNode ct = fx.get("dequantized_sha256");
         assertEquals(new TreeSet<>(f.quantized.keySet()), names(ct));
         for (QuantizedLayer l : f.quantized.values()) {
-            assertEquals(ct.get(l.name()).asText(), sha256(l.dequantized()), l.name() + ": compressed-tensors decompresses other weights");
+            float[] expected = l.payload() instanceof FloatElements fe && fe.globalScale() != 1f ? nvfp4AsCompressedTensors(fe) : l.dequantized();
+            assertEquals(ct.get(l.name()).asText(), sha256(expected), l.name() + ": compressed-tensors decompresses other weights");
         }
     }
 
@@ -88,6 +91,22 @@ class CompressedTensorsCrossCheckTest {
             assertEquals(false, loaded.weights().names().contains("model.layers.0.mlp.up_proj.weight_packed"));
             assertEquals(false, loaded.config().json().has("quantization_config"));
         }
+    }
+
+    /**
+     * compressed-tensors' NVFP4 decompression is {@code bf16(fp4 * (scale / global))} (the scale divided first, the
+     * product rounded to bfloat16), not the payload's float32 {@code fp4 * scale / global}; the MX and FP8 formats
+     * decompress to the payload's values exactly.
+     */
+    static float[] nvfp4AsCompressedTensors(FloatElements fe) {
+        float[] w = new float[fe.count()];
+        for (int r = 0; r < fe.rows(); r++) {
+            for (int c = 0; c < fe.cols(); c++) {
+                float s = fe.scaleOf(r, c) / fe.globalScale();
+                w[r * fe.cols() + c] = Floats.roundToBf16(fe.format().decode(fe.element(r * fe.cols() + c)) * s);
+            }
+        }
+        return w;
     }
 
     private static TreeSet<String> names(JsonNode o) {

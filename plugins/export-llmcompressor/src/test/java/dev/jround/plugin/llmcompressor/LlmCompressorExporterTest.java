@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jround.lib.hf.testing.ExportFixture;
 import dev.jround.lib.safetensors.SafetensorsCheckpoint;
+import dev.jround.spi.quant.FloatElements;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.QuantizedLayer;
@@ -86,6 +87,10 @@ class LlmCompressorExporterTest {
         Path out = CtCases.export(f, tmp.resolve("out"));
         try (SafetensorsCheckpoint st = SafetensorsCheckpoint.open(out)) {
             for (QuantizedLayer l : f.quantized.values()) {
+                if (l.payload() instanceof FloatElements) {
+                    assertArrayEquals(l.dequantized(), decodeFloat(st, l), l.name());
+                    continue;
+                }
                 QuantScheme s = l.spec().scheme();
                 int rows = l.rows();
                 int cols = l.cols();
@@ -131,6 +136,9 @@ class LlmCompressorExporterTest {
                 assertFalse(st.contains(l.name() + ".weight") && s.actBits() >= 16, l.name() + ".weight must be replaced");
             }
         }
+        if (f.quantized.values().stream().anyMatch(l -> l.payload() instanceof FloatElements)) {
+            return; // the loader reads the integer formats
+        }
         // jround's reader gives back the quantizer's records
         try (CompressedTensorsCheckpoint c = CompressedTensorsCheckpoint.open(out)) {
             assertEquals(f.quantized.keySet(), new java.util.HashSet<>(c.compressedModules()));
@@ -144,6 +152,71 @@ class LlmCompressorExporterTest {
                 assertEquals(l.spec().scheme().sym(), back.spec().scheme().sym());
             }
         }
+    }
+
+    private static final float[] E2M1 = {0f, 0.5f, 1f, 1.5f, 2f, 3f, 4f, 6f};
+
+    /** The float formats read as docs/formats.md describes them, independently of the writer. */
+    private static float[] decodeFloat(SafetensorsCheckpoint st, QuantizedLayer l) {
+        String m = l.name();
+        int rows = l.rows();
+        int cols = l.cols();
+        String dt = l.spec().scheme().dataType();
+        HostTensor scale = st.get(m + ".weight_scale");
+        float[] w = new float[rows * cols];
+        if (dt.equals("fp")) {
+            assertEquals(DType.F8_E4M3, st.get(m + ".weight").dtype());
+            assertEquals(DType.F32, scale.dtype());
+            float[] e = st.get(m + ".weight").toFloats();
+            float[] sc = scale.toFloats();
+            long[] ss = scale.shape();
+            int sr = ss.length == 1 ? 1 : (int) ss[0];
+            int scn = ss.length == 1 ? 1 : (int) ss[1];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    w[r * cols + c] = e[r * cols + c] * sc[(r / (rows / sr)) * scn + c / (cols / scn)];
+                }
+            }
+            return w;
+        }
+        boolean fp4 = l.spec().scheme().bits() == 4;
+        float[] codes = new float[rows * cols];
+        if (fp4) {
+            HostTensor p = st.get(m + ".weight_packed");
+            assertEquals(DType.U8, p.dtype());
+            assertArrayEquals(new long[]{rows, cols / 2}, p.shape());
+            int[] b = p.toInts();
+            for (int i = 0; i < codes.length; i++) {
+                int code = (b[i / 2] >>> (4 * (i % 2))) & 15;
+                codes[i] = (code & 8) != 0 ? -E2M1[code & 7] : E2M1[code & 7];
+            }
+        } else {
+            HostTensor e = st.get(m + ".weight");
+            assertEquals(DType.F8_E4M3, e.dtype());
+            codes = e.toFloats();
+        }
+        int group = dt.equals("nv_fp") ? 16 : 32;
+        assertArrayEquals(new long[]{rows, cols / group}, scale.shape());
+        float global = 1f;
+        float[] sc;
+        if (dt.equals("nv_fp")) {
+            assertEquals(DType.F8_E4M3, scale.dtype());
+            sc = scale.toFloats();
+            global = st.get(m + ".weight_global_scale").toFloats()[0];
+        } else {
+            assertEquals(DType.U8, scale.dtype());
+            int[] b = scale.toInts();
+            sc = new float[b.length];
+            for (int i = 0; i < b.length; i++) {
+                sc[i] = (float) Math.pow(2, b[i] - 127);
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                w[r * cols + c] = codes[r * cols + c] * sc[r * (cols / group) + c / group] / global;
+            }
+        }
+        return w;
     }
 
     @Test
