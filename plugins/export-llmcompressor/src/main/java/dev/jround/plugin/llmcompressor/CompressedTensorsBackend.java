@@ -29,7 +29,7 @@ public final class CompressedTensorsBackend implements InferenceBackend {
     @Override
     public PluginDescriptor descriptor() {
         return new PluginDescriptor(PluginKind.INFERENCE, "compressed-tensors", PluginDescriptor.versionOf(getClass(), "1.0.0"),
-                "dequantizing loader for llm_compressor (compressed-tensors pack-quantized / int-quantized) checkpoints",
+                "dequantizing loader for llm_compressor (compressed-tensors int, MXFP4/MXFP8, NVFP4 and FP8) checkpoints",
                 Map.of("reads", READS));
     }
 

@@ -7,6 +7,7 @@ import dev.jround.spi.CorruptInputException;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.UnsupportedFeatureException;
 import dev.jround.spi.model.ModelConfig;
+import dev.jround.spi.quant.FloatElements;
 import dev.jround.spi.quant.IntegerGrid;
 import dev.jround.spi.quant.LayerSpec;
 import dev.jround.spi.quant.QuantScheme;
@@ -38,7 +39,13 @@ final class CompressedTensorsCheckpoint implements AutoCloseable {
 
     /** One config group as the reader needs it. */
     private record Group(String name, List<String> targets, String format, int bits, boolean sym, String strategy, int groupSize) {
+        boolean floats() {
+            return FLOAT_FORMATS.contains(format);
+        }
     }
+
+    private static final java.util.Set<String> FLOAT_FORMATS = java.util.Set.of(CtScheme.MXFP4, CtScheme.MXFP8, CtScheme.NVFP4,
+            CtScheme.FLOAT_QUANTIZED);
 
     private final Path dir;
     private final ModelConfig config;
@@ -126,9 +133,16 @@ final class CompressedTensorsCheckpoint implements AutoCloseable {
             throw new UnsupportedFeatureException(dir + ": " + where + " quantizes no weights", "readable: weight-quantized groups");
         }
         String type = w.path("type").asText("int");
+        if (type.equals("float") && FLOAT_FORMATS.contains(format)) {
+            int bits = w.path("num_bits").asInt(8);
+            if ((format.equals(CtScheme.MXFP4) || format.equals(CtScheme.NVFP4)) != (bits == 4)) {
+                throw invalid(where + ".weights.num_bits is " + bits + ", which format " + format + " does not store");
+            }
+            return new Group(name, targets, format, bits, true, w.path("strategy").asText(""), w.path("group_size").asInt(-1));
+        }
         if (!type.equals("int") || !(format.equals(CtScheme.PACK_QUANTIZED) || format.equals(CtScheme.INT_QUANTIZED))) {
             throw new UnsupportedFeatureException(dir + ": " + where + " has format '" + format + "' with " + type + " weights",
-                    "readable compressed-tensors formats: pack-quantized and int-quantized (integer weights)");
+                    "readable compressed-tensors formats: pack-quantized, int-quantized, float-quantized (FP8), mxfp4-pack-quantized, mxfp8-quantized, nvfp4-pack-quantized");
         }
         int bits = w.path("num_bits").asInt(8);
         if (bits < 1 || bits > 8) {
@@ -190,6 +204,16 @@ final class CompressedTensorsCheckpoint implements AutoCloseable {
     }
 
     private void checkHeaders(String m, Group g) {
+        if (g.floats()) {
+            TensorInfo codes = store.info(m + (g.bits() == 4 ? ".weight_packed" : ".weight")).orElseThrow(() -> corrupt(m + " has no codes"));
+            DType want = g.bits() == 4 ? DType.U8 : DType.F8_E4M3;
+            if (codes.dtype() != want || codes.shape().length != 2 || !store.contains(m + ".weight_scale")
+                    || (g.format().equals(CtScheme.NVFP4) && !store.contains(m + ".weight_global_scale"))) {
+                throw corrupt(m + " is not a " + g.format() + " layer (" + want + " codes, weight_scale"
+                        + (g.format().equals(CtScheme.NVFP4) ? ", weight_global_scale" : "") + ")");
+            }
+            return;
+        }
         TensorInfo scale = store.info(m + ".weight_scale").orElseThrow(() -> corrupt(m + " has no weight_scale"));
         long[] ss = scale.shape();
         if (!scale.dtype().isFloating() || ss.length != 2) {
@@ -224,6 +248,10 @@ final class CompressedTensorsCheckpoint implements AutoCloseable {
     }
 
     private long[] shape(String m, Group g) {
+        if (g.floats()) {
+            long[] s = store.info(m + (g.bits() == 4 ? ".weight_packed" : ".weight")).orElseThrow().shape();
+            return g.bits() == 4 ? new long[]{s[0], s[1] * 2} : s.clone();
+        }
         if (g.format().equals(CtScheme.INT_QUANTIZED)) {
             long[] s = store.info(m + ".weight").orElseThrow().shape();
             if (s.length != 2) {
@@ -308,6 +336,9 @@ final class CompressedTensorsCheckpoint implements AutoCloseable {
         long[] shape = shape(module, g);
         int out = (int) shape[0];
         int in = (int) shape[1];
+        if (g.floats()) {
+            return floatLayer(module, g, out, in, blockIndex);
+        }
         HostTensor scaleT = store.get(module + ".weight_scale");
         float[] scales = scaleT.toFloats();
         int ng = scales.length / out;
@@ -352,6 +383,55 @@ final class CompressedTensorsCheckpoint implements AutoCloseable {
         LayerSpec spec = new LayerSpec(module, in, out, s, blockIndex, false, "read from compressed-tensors checkpoint " + dir.getFileName());
         float[] bias = store.contains(module + ".bias") ? store.get(module + ".bias").toFloats() : null;
         return new QuantizedLayer(spec, new IntegerGrid(g.bits(), group, codes, scales, zeros), w, bias, null);
+    }
+
+    /**
+     * A float layer as its {@link FloatElements} payload; the weight is the payload's {@code decode(code) * scale / global}
+     * in float32, what jround's fake export holds (compressed-tensors' own NVFP4 decompression rounds
+     * {@code fp4 * (scale / global)} to bfloat16 instead).
+     */
+    private QuantizedLayer floatLayer(String module, Group g, int out, int in, int blockIndex) {
+        HostTensor scaleT = store.get(module + ".weight_scale");
+        long[] ss = scaleT.shape();
+        int sr = ss.length == 2 ? (int) ss[0] : 1;
+        int sc = ss.length == 2 ? (int) ss[1] : 1;
+        if (out % sr != 0 || in % sc != 0) {
+            throw corrupt(module + ".weight_scale grid " + sr + "x" + sc + " does not tile the " + out + "x" + in + " weight");
+        }
+        FloatElements.ScaleFormat sf;
+        float[] scales;
+        if (scaleT.dtype() == DType.U8) {
+            sf = FloatElements.ScaleFormat.E8M0;
+            int[] b = scaleT.toInts();
+            scales = new float[b.length];
+            for (int i = 0; i < b.length; i++) {
+                scales[i] = FloatPacking.fromE8m0(b[i]);
+            }
+        } else {
+            sf = scaleT.dtype() == DType.F8_E4M3 ? FloatElements.ScaleFormat.FP8_E4M3 : FloatElements.ScaleFormat.FP32;
+            scales = scaleT.toFloats();
+        }
+        float global = g.format().equals(CtScheme.NVFP4) ? store.get(module + ".weight_global_scale").toFloats()[0] : 1f;
+        byte[] elements = new byte[g.bits() == 4 ? out * in / 2 : out * in];
+        store.get(module + (g.bits() == 4 ? ".weight_packed" : ".weight")).data().duplicate().get(elements);
+        FloatElements fe = new FloatElements(g.bits() == 4 ? FloatElements.ElementFormat.FP4_E2M1 : FloatElements.ElementFormat.FP8_E4M3,
+                out, in, elements, sf, out / sr, in / sc, scales, global);
+        float[] w = new float[out * in];
+        for (int r = 0; r < out; r++) {
+            for (int c = 0; c < in; c++) {
+                w[r * in + c] = fe.value(r, c);
+            }
+        }
+        String dt = g.format().equals(CtScheme.NVFP4) ? "nv_fp" : g.format().equals(CtScheme.FLOAT_QUANTIZED) ? "fp" : "mx_fp";
+        QuantScheme.Builder b = QuantScheme.builder().bits(g.bits()).sym(true).dataType(dt);
+        if (out / sr > 1 && in / sc < in) {
+            b.block(out / sr, in / sc);
+        } else {
+            b.groupSize(sr == 1 && sc == 1 ? 0 : in / sc == in ? -1 : in / sc);
+        }
+        LayerSpec spec = new LayerSpec(module, in, out, b.build(), blockIndex, false, "read from compressed-tensors checkpoint " + dir.getFileName());
+        float[] bias = store.contains(module + ".bias") ? store.get(module + ".bias").toFloats() : null;
+        return new QuantizedLayer(spec, fe, w, bias, null);
     }
 
     @Override
