@@ -386,8 +386,8 @@ final class CompressedTensorsCheckpoint implements AutoCloseable {
     }
 
     /**
-     * A float layer as its {@link FloatElements} payload; the weight is the payload's {@code decode(code) * scale / global}
-     * in float32, what jround's fake export holds (compressed-tensors' own NVFP4 decompression rounds
+     * A float layer as its {@link FloatElements} payload, with the weight jround's fake export holds: exact products
+     * for MX and FP8, the reference's reciprocal form for NVFP4 (compressed-tensors' own NVFP4 decompression rounds
      * {@code fp4 * (scale / global)} to bfloat16 instead).
      */
     private QuantizedLayer floatLayer(String module, Group g, int out, int in, int blockIndex) {
@@ -417,9 +417,13 @@ final class CompressedTensorsCheckpoint implements AutoCloseable {
         FloatElements fe = new FloatElements(g.bits() == 4 ? FloatElements.ElementFormat.FP4_E2M1 : FloatElements.ElementFormat.FP8_E4M3,
                 out, in, elements, sf, out / sr, in / sc, scales, global);
         float[] w = new float[out * in];
+        boolean nv = g.format().equals(CtScheme.NVFP4);
         for (int r = 0; r < out; r++) {
             for (int c = 0; c < in; c++) {
-                w[r * in + c] = fe.value(r, c);
+                // NVFP4: the reference AutoRound's fake weight, fp4 * 1/(1/(scale * (1/global))), as the nv_fp data type
+                // computes it (docs/formats.md); the other formats' values are exact products
+                w[r * in + c] = nv ? fe.format().decode(fe.element(r * in + c)) * recip(recip(fe.scaleOf(r, c) * recip(global)))
+                        : fe.value(r, c);
             }
         }
         String dt = g.format().equals(CtScheme.NVFP4) ? "nv_fp" : g.format().equals(CtScheme.FLOAT_QUANTIZED) ? "fp" : "mx_fp";
@@ -432,6 +436,10 @@ final class CompressedTensorsCheckpoint implements AutoCloseable {
         LayerSpec spec = new LayerSpec(module, in, out, b.build(), blockIndex, false, "read from compressed-tensors checkpoint " + dir.getFileName());
         float[] bias = store.contains(module + ".bias") ? store.get(module + ".bias").toFloats() : null;
         return new QuantizedLayer(spec, fe, w, bias, null);
+    }
+
+    private static float recip(float x) {
+        return x == 0f ? 0f : 1f / x;
     }
 
     @Override

@@ -67,6 +67,10 @@ final class CtCases {
         };
     }
 
+    static float recip(float x) {
+        return x == 0f ? 0f : 1f / x;
+    }
+
     private static Function<String, QuantScheme> floatHeadAnd(QuantScheme s) {
         return n -> n.equals("lm_head") || n.equals("model.layers.1.mlp.down_proj") ? QuantScheme.FULL_PRECISION : s;
     }
@@ -145,7 +149,10 @@ final class CtCases {
         float[] dq = new float[rows * cols];
         for (int row = 0; row < rows; row++) {
             for (int col = 0; col < cols; col++) {
-                dq[row * cols + col] = fe.value(row, col);
+                // NVFP4 fake weights in the reference's reciprocal form, as the nv_fp data type computes them
+                dq[row * cols + col] = global != 1f
+                        ? ef.decode(fe.element(row * cols + col)) * recip(recip(fe.scaleOf(row, col) * recip(global)))
+                        : fe.value(row, col);
             }
         }
         return new QuantizedLayer(spec, fe, dq, bias, null);

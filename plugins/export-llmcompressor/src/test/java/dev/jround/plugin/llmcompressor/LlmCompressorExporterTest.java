@@ -219,7 +219,8 @@ class LlmCompressorExporterTest {
         }
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
-                w[r * cols + c] = codes[r * cols + c] * sc[r * (cols / group) + c / group] / global;
+                float s = sc[r * (cols / group) + c / group];
+                w[r * cols + c] = codes[r * cols + c] * (global == 1f ? s : CtCases.recip(CtCases.recip(s * CtCases.recip(global))));
             }
         }
         return w;
