@@ -23,7 +23,8 @@ public final class LlmCompressorExporter implements Exporter {
     public PluginDescriptor descriptor() {
         return new PluginDescriptor(PluginKind.EXPORTER, "llm_compressor", PluginDescriptor.versionOf(getClass(), "1.0.0"),
                 "compressed-tensors checkpoints (quant_method compressed-tensors) for vLLM and transformers",
-                Map.of("formats", List.of(FORMAT), "schemes", List.of("W2A16", "W3A16", "W4A16", "W8A16", "INT8_W8A8", "mixed schemes")));
+                Map.of("formats", List.of(FORMAT), "schemes", List.of("W2A16", "W3A16", "W4A16", "W8A16", "INT8_W8A8", "MXFP4",
+                        "MXFP8", "NVFP4 (act_bits 16)", "FPW8A16", "FP8 dynamic", "mixed schemes")));
     }
 
     @Override
@@ -34,8 +35,10 @@ public final class LlmCompressorExporter implements Exporter {
     @Override
     public String supportedSchemes(String format) {
         return "pack-quantized: int W2/W3/W4/W8 A16 sym/asym, per channel or groups dividing in_features (W2A16, W3A16, "
-                + "W4A16, W8A16); int-quantized: INT8_W8A8 (sym int8 weights, dynamic per-token int8 activations); "
-                + "mixed schemes as several config groups; quantized lm_head";
+                + "W4A16, W8A16); int-quantized: INT8_W8A8 (dynamic per-token int8 activations); mxfp4-pack-quantized / "
+                + "mxfp8-quantized: MXFP4, MXFP8 (A16 or dynamic MX activations); nvfp4-pack-quantized: NVFP4 with act_bits 16; "
+                + "float-quantized: FPW8A16, FP8 per tensor/channel/group/2-D block with dynamic activations (FP8_STATIC "
+                + "needs calibrated input scales: refused); mixed schemes as several config groups; quantized lm_head";
     }
 
     @Override
