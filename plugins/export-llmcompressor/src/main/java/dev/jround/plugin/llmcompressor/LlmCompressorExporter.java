@@ -37,8 +37,8 @@ public final class LlmCompressorExporter implements Exporter {
         return "pack-quantized: int W2/W3/W4/W8 A16 sym/asym, per channel or groups dividing in_features (W2A16, W3A16, "
                 + "W4A16, W8A16); int-quantized: INT8_W8A8 (dynamic per-token int8 activations); mxfp4-pack-quantized / "
                 + "mxfp8-quantized: MXFP4, MXFP8 (A16 or dynamic MX activations); nvfp4-pack-quantized: NVFP4 with act_bits 16; "
-                + "float-quantized: FPW8A16, FP8 per tensor/channel/group/2-D block with dynamic activations (FP8_STATIC "
-                + "needs calibrated input scales: refused); mixed schemes as several config groups; quantized lm_head";
+                + "float-quantized: FPW8A16, FP8 per tensor/channel/group/2-D block with dynamic activations (static "
+                + "activation scales need calibration: refused); mixed schemes as several config groups; quantized lm_head";
     }
 
     @Override
