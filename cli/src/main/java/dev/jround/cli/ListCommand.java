@@ -69,22 +69,37 @@ public final class ListCommand implements Callable<Integer> {
         for (SchemePreset preset : registry.all(SchemePreset.class)) {
             String plugin = pluginLabel(preset.descriptor());
             preset.presets().forEach((name, s) -> rows.add(new String[]{name, Integer.toString(s.bits()),
-                    groupLabel(s), s.sym() ? "sym" : "asym", s.dataType(), Integer.toString(s.actBits()), plugin}));
+                    groupLabel(s), s.sym() ? "sym" : "asym", s.dataType(), Integer.toString(s.actBits()), activationLabel(s), plugin}));
         }
         if (rows.isEmpty()) {
             out.println("no scheme presets installed (data-type plugins go into the plugins/ directory)");
             return;
         }
-        rows.sort(Comparator.comparing((String[] r) -> r[0]).thenComparing(r -> r[6]));
+        rows.sort(Comparator.comparing((String[] r) -> r[0]).thenComparing(r -> r[7]));
         int width = Math.max("SCHEME".length(), rows.stream().mapToInt(r -> r[0].length()).max().orElse(0));
-        String fmt = "%-" + width + "s  %4s  %-10s  %-4s  %-10s  %8s  [%s]%n";
-        out.printf(fmt, "SCHEME", "BITS", "GROUP", "SYM", "DATA TYPE", "ACT BITS", "PLUGIN");
+        int actWidth = Math.max("ACTIVATIONS".length(), rows.stream().mapToInt(r -> r[6].length()).max().orElse(0));
+        int typeWidth = Math.max("DATA TYPE".length(), rows.stream().mapToInt(r -> r[4].length()).max().orElse(0));
+        String fmt = "%-" + width + "s  %4s  %-10s  %-4s  %-" + typeWidth + "s  %8s  %-" + actWidth + "s  [%s]%n";
+        out.printf(fmt, "SCHEME", "BITS", "GROUP", "SYM", "DATA TYPE", "ACT BITS", "ACTIVATIONS", "PLUGIN");
         for (String[] r : rows) {
             out.printf(fmt, (Object[]) r);
         }
     }
 
+    /** The activation arguments of a scheme that quantizes activations ("-" otherwise): group, symmetry, type, dynamics. */
+    static String activationLabel(QuantScheme s) {
+        if (!s.activations().quantized()) {
+            return "-";
+        }
+        int g = s.actGroupSize();
+        String group = g > 0 ? "group " + g : g == 0 ? "tensor" : "token";
+        return group + " " + (s.actSym() ? "sym" : "asym") + " " + s.actDataType() + " " + (s.actDynamic() ? "dynamic" : "static");
+    }
+
     static String groupLabel(QuantScheme s) {
+        if (s.weights().blockRows() > 0) {
+            return s.weights().blockRows() + "x" + s.groupSize();
+        }
         if (s.groupSize() > 0) {
             return Integer.toString(s.groupSize());
         }

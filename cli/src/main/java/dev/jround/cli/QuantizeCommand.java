@@ -48,14 +48,26 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--sym", description = "Symmetric weights (explicit).")
     boolean symFlag;
 
-    @Option(names = {"--data_type", "--dtype"}, description = "Weight data type override (int, ...).")
+    @Option(names = {"--data_type", "--dtype"}, description = "Weight data type override (int, mx_fp, mx_int, nv_fp, fp, mx_fp4, fp8, ...).")
     String dataType;
 
     @Option(names = "--scale_dtype", description = "fp16, float16, bf16, bfloat16, fp32, float32.")
     String scaleDtype;
 
-    @Option(names = "--act_bits", description = "Activation bits (only 16 is supported: weight-only).")
+    @Option(names = "--act_bits", description = "Activation bits (16 = not quantized).")
     Integer actBits;
+
+    @Option(names = "--act_group_size", description = "Activation group size: -1 per token, 0 per tensor (default: the weights').")
+    Integer actGroupSize;
+
+    @Option(names = "--act_sym", arity = "0..1", fallbackValue = "true", description = "Symmetric activations (default: the weights').")
+    Boolean actSym;
+
+    @Option(names = "--act_data_type", description = "Activation data type (default: the weights' when act_bits < 16).")
+    String actDataType;
+
+    @Option(names = "--act_dynamic", arity = "0..1", fallbackValue = "true", description = "Dynamic activation scales (default true; false: static, calibrated).")
+    Boolean actDynamic;
 
     @Option(names = {"--ignore_layers", "--fp_layers"}, description = "Comma-separated names/patterns kept in full precision.")
     String ignoreLayers;
@@ -195,6 +207,10 @@ public final class QuantizeCommand implements Callable<Integer> {
                 .dataType(dataType)
                 .scaleDtype(scaleDtype)
                 .actBits(actBits)
+                .actGroupSize(actGroupSize)
+                .actSym(actSym)
+                .actDataType(actDataType)
+                .actDynamic(actDynamic)
                 .ignoreLayers(ignoreLayers)
                 .quantLmHead(quantLmHead)
                 .toQuantBlockNames(toQuantBlockNames)

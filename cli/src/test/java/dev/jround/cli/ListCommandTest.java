@@ -97,8 +97,8 @@ class ListCommandTest {
         ListCommand.printSchemes(registryWith(dir), new PrintWriter(text, true));
         List<String> lines = text.toString().lines().toList();
         assertEquals(3, lines.size(), text.toString());
-        assertTrue(lines.get(1).matches("W2A16G32\\s+2\\s+32\\s+asym\\s+int\\s+16\\s+\\[test_int 1\\.3\\.0]"), lines.get(1));
-        assertTrue(lines.get(2).matches("W8A16\\s+8\\s+channel\\s+sym\\s+int\\s+16\\s+\\[test_int 1\\.3\\.0]"), lines.get(2));
+        assertTrue(lines.get(1).matches("W2A16G32\\s+2\\s+32\\s+asym\\s+int\\s+16\\s+-\\s+\\[test_int 1\\.3\\.0]"), lines.get(1));
+        assertTrue(lines.get(2).matches("W8A16\\s+8\\s+channel\\s+sym\\s+int\\s+16\\s+-\\s+\\[test_int 1\\.3\\.0]"), lines.get(2));
     }
 
     @Test

@@ -68,8 +68,8 @@ class FlagAuditTest {
     @Test
     void valuesJroundCannotHonourAreRefused() {
         String[][] cases = {
-                {"--act_bits 99", "--act_bits 99 is not supported"},
-                {"--act_bits 8", "--act_bits 8 is not supported"},
+                {"--act_bits 99", "--act_bits 99 is invalid"},
+                {"--act_group_size -3", "--act_group_size -3 is invalid"},
                 {"--max_shard_size 0", "--max_shard_size must be a positive number of bytes"},
                 {"--max_shard_size -5", "--max_shard_size must be a positive number of bytes"},
                 {"--device_map 0,1", "jround runs one job on one device"},

@@ -77,6 +77,10 @@ public final class AutoRound {
         public Builder dataType(String dataType) { r.dataType(dataType); return this; }
         public Builder scaleDtype(String scaleDtype) { r.scaleDtype(scaleDtype); return this; }
         public Builder actBits(int actBits) { r.actBits(actBits); return this; }
+        public Builder actGroupSize(int actGroupSize) { r.actGroupSize(actGroupSize); return this; }
+        public Builder actSym(boolean actSym) { r.actSym(actSym); return this; }
+        public Builder actDataType(String actDataType) { r.actDataType(actDataType); return this; }
+        public Builder actDynamic(boolean actDynamic) { r.actDynamic(actDynamic); return this; }
         public Builder layerConfig(Map<String, Object> layerConfig) { r.layerConfig(layerConfig); return this; }
         /** The {@code --layer_config} text: JSON or {@code {k_proj:{bits:8}}}. */
         public Builder layerConfig(String layerConfig) { r.layerConfig(layerConfig); return this; }

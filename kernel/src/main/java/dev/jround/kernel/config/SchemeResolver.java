@@ -68,6 +68,7 @@ public final class SchemeResolver {
             if (o.actBits() != null) {
                 s = s.withActBits(o.actBits());
             }
+            s = withActivationOverrides(s, o);
         }
         if (o.scaleDtype() != null) {
             s = s.withScaleDtype(normalizeScaleDtype(o.scaleDtype(), "--scale_dtype"));
@@ -75,6 +76,38 @@ public final class SchemeResolver {
         s = reconcileBits(s, warnings);
         validate(s, "--bits", "--group_size");
         return new ResolvedScheme(name, s, traits, List.copyOf(warnings));
+    }
+
+    /** Spec 1.2 steps 6-8 for the activation flags: {@code --act_data_type mx_fp8} gives data type mx_fp and 8 bits. */
+    static QuantScheme withActivationOverrides(QuantScheme s, SchemeOverrides o) {
+        if (o.actGroupSize() == null && o.actSym() == null && o.actDataType() == null && o.actDynamic() == null) {
+            return s;
+        }
+        QuantScheme.Builder b = s.toBuilder();
+        if (o.actGroupSize() != null) {
+            b.actGroupSize(o.actGroupSize());
+        }
+        if (o.actSym() != null) {
+            b.actSym(o.actSym());
+        }
+        if (o.actDynamic() != null) {
+            b.actDynamic(o.actDynamic());
+        }
+        if (o.actDataType() != null) {
+            String d = o.actDataType().strip().toLowerCase(Locale.ROOT);
+            int inferred = inferredBits(d);
+            if (inferred > 0 && inferred < 16 && o.actBits() == null) {
+                b.actBits(inferred);
+            }
+            for (String family : FAMILIES) {
+                if (d.equals(family + inferred)) {
+                    d = family;
+                    break;
+                }
+            }
+            b.actDataType(d);
+        }
+        return b.build();
     }
 
     /** Whether optimized RTN is off: the user's choice, else on for everything except int with 8-bit weights and activations >= 8. */

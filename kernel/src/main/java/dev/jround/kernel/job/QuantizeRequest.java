@@ -31,6 +31,11 @@ public final class QuantizeRequest {
     private final Boolean sym;
     private final String dataType;
     private final String scaleDtype;
+    private final Integer actBits;
+    private final Integer actGroupSize;
+    private final Boolean actSym;
+    private final String actDataType;
+    private final Boolean actDynamic;
     private final Map<String, Object> layerConfig;
     private final String ignoreLayers;
     private final boolean quantLmHead;
@@ -77,6 +82,11 @@ public final class QuantizeRequest {
         this.sym = b.asym ? Boolean.FALSE : b.sym;
         this.dataType = b.dataType;
         this.scaleDtype = b.scaleDtype;
+        this.actBits = b.actBits;
+        this.actGroupSize = b.actGroupSize;
+        this.actSym = b.actSym;
+        this.actDataType = b.actDataType;
+        this.actDynamic = b.actDynamic;
         this.layerConfig = Collections.unmodifiableMap(layerConfig);
         this.ignoreLayers = b.ignoreLayers;
         this.quantLmHead = b.quantLmHead;
@@ -125,6 +135,12 @@ public final class QuantizeRequest {
     public Boolean sym() { return sym; }
     public String dataType() { return dataType; }
     public String scaleDtype() { return scaleDtype; }
+    /** Activation overrides ({@code --act_bits}, {@code --act_group_size}, ...); {@code null}: not given. */
+    public Integer actBits() { return actBits; }
+    public Integer actGroupSize() { return actGroupSize; }
+    public Boolean actSym() { return actSym; }
+    public String actDataType() { return actDataType; }
+    public Boolean actDynamic() { return actDynamic; }
     public Map<String, Object> layerConfig() { return layerConfig; }
     public String ignoreLayers() { return ignoreLayers; }
     public boolean quantLmHead() { return quantLmHead; }
@@ -199,6 +215,10 @@ public final class QuantizeRequest {
         private String dataType;
         private String scaleDtype;
         private Integer actBits;
+        private Integer actGroupSize;
+        private Boolean actSym;
+        private String actDataType;
+        private Boolean actDynamic;
         // the text form (CLI) is parsed in build(); the last of layerConfig(String) / layerConfig(Map) wins
         private String layerConfigText;
         private Map<String, Object> layerConfigMap = Map.of();
@@ -257,8 +277,14 @@ public final class QuantizeRequest {
         public Builder asym(boolean asym) { this.asym = asym; return this; }
         public Builder dataType(String dataType) { this.dataType = dataType; return this; }
         public Builder scaleDtype(String scaleDtype) { this.scaleDtype = scaleDtype; return this; }
-        /** Only 16 (unquantized activations) is accepted: jround quantizes weights only. */
+        /** Activation bits (16 = not quantized); recorded in the scheme and the exported configs (docs/algorithms.md). */
         public Builder actBits(Integer actBits) { this.actBits = actBits; return this; }
+        /** Activation group size: -1 per token, 0 per tensor, or a positive group; {@code null} follows the weights. */
+        public Builder actGroupSize(Integer g) { this.actGroupSize = g; return this; }
+        public Builder actSym(Boolean s) { this.actSym = s; return this; }
+        public Builder actDataType(String d) { this.actDataType = d; return this; }
+        /** Dynamic (per-call) activation scales; {@code false}: static, calibrated. {@code null}: dynamic. */
+        public Builder actDynamic(Boolean d) { this.actDynamic = d; return this; }
         /** JSON or the relaxed {@code {k_proj:{bits:8}}} syntax of {@code --layer_config}. */
         public Builder layerConfig(String text) { this.layerConfigText = text; this.layerConfigMap = Map.of(); return this; }
         public Builder layerConfig(Map<String, Object> config) {
@@ -329,9 +355,13 @@ public final class QuantizeRequest {
             if (asym && Boolean.TRUE.equals(sym)) {
                 throw new InvalidInputException("--asym and --sym contradict each other", "give one of them");
             }
-            if (actBits != null && actBits != 16) {
-                throw new InvalidInputException("--act_bits " + actBits + " is not supported: jround quantizes weights only (16 = unquantized activations)",
-                        "use --act_bits 16 or leave it out");
+            if (actBits != null && (actBits <= 0 || (actBits > 16 && actBits != 32))) {
+                // as for --bits: a typo such as 99 must not silently mean "not quantized"
+                throw new InvalidInputException("--act_bits " + actBits + " is invalid", "act_bits are 2 to 8 (4 or 8 for the FP and MX types), or 16 to keep activations unquantized");
+            }
+            if (actGroupSize != null && actGroupSize < -1) {
+                throw new InvalidInputException("--act_group_size " + actGroupSize + " is invalid",
+                        "act_group_size is -1 (per token), 0 (per tensor) or a positive size such as 32 or 128");
             }
             Map<String, Object> layers = layerConfigText != null ? LayerConfigParser.parse(layerConfigText) : layerConfigMap;
             if (iters != null && iters < 0) {

@@ -43,8 +43,14 @@ public record SchemeSetup(QuantScheme scheme, String presetName, PresetTraits pr
             }
         }
         ResolvedScheme base = SchemeResolver.resolve(presetName,
-                new SchemeOverrides(r.bits(), r.groupSize(), r.sym(), r.dataType(), r.scaleDtype(), null), presets);
+                new SchemeOverrides(r.bits(), r.groupSize(), r.sym(), r.dataType(), r.scaleDtype(), r.actBits(),
+                        r.actGroupSize(), r.actSym(), r.actDataType(), r.actDynamic()), presets);
         base.warnings().forEach(progress::message);
+        if (base.scheme().activations().quantized()) {
+            progress.message("activations: " + base.scheme().activations().bits() + "-bit " + base.scheme().actDataType()
+                    + " is recorded for the exported configs; tuning does not simulate activation quantization yet"
+                    + " (docs/algorithms.md)");
+        }
         LayerConfigResolver.Resolution res = LayerConfigResolver.resolve(lm, base, r.layerConfig(), r.ignoreLayers(),
                 r.quantLmHead(), presets.schemes(), r.toQuantBlockNames());
         res.warnings().forEach(progress::message);

@@ -17,36 +17,64 @@ class PayloadTest {
 
     @Test
     void fp4ElementsPackTwoPerByteLowNibbleFirst() {
-        // 8 elements, groups of 4 (two E8M0 scales): 4 bytes
+        // 2x4 elements, groups of 4 along a row (two E8M0 scales): 4 bytes
         byte[] e = {(byte) 0x21, (byte) 0x43, (byte) 0x65, (byte) 0xF7};
-        FloatElements f = new FloatElements(ElementFormat.FP4_E2M1, 8, e, ScaleFormat.E8M0, 4, new float[]{0.5f, 2f});
+        FloatElements f = new FloatElements(ElementFormat.FP4_E2M1, 2, 4, e, ScaleFormat.E8M0, 1, 4,
+                new float[]{0.5f, 2f}, 1f);
         assertEquals(1, f.element(0));
         assertEquals(2, f.element(1));
         assertEquals(7, f.element(6));
         assertEquals(15, f.element(7));
-        assertEquals(0.5f, f.scaleOf(3));
-        assertEquals(2f, f.scaleOf(4));
+        assertEquals(0.5f, f.scaleOf(0, 3));
+        assertEquals(2f, f.scaleOf(1, 0));
+        assertEquals(-6f * 2f, f.value(1, 3));
+        assertEquals(0.5f * 0.5f, f.value(0, 0));
         assertThrows(IndexOutOfBoundsException.class, () -> f.element(8));
     }
 
     @Test
     void fp8ElementsAreOneBytePerElement() {
-        FloatElements f = new FloatElements(ElementFormat.FP8_E4M3, 2, new byte[]{(byte) 0x80, 0x7E}, ScaleFormat.FP32, 2,
-                new float[]{1f});
+        FloatElements f = new FloatElements(ElementFormat.FP8_E4M3, 1, 2, new byte[]{(byte) 0x80, 0x7E}, ScaleFormat.FP32,
+                1, 2, new float[]{1f}, 1f);
         assertEquals(0x80, f.element(0));
         assertEquals(0x7E, f.element(1));
+        assertEquals(448f, f.value(0, 1));
+    }
+
+    @Test
+    void elementFormatsDecodeTheirCodes() {
+        assertEquals(6f, ElementFormat.FP4_E2M1.decode(7));
+        assertEquals(-0.5f, ElementFormat.FP4_E2M1.decode(9));
+        assertEquals(0x1p-9f, ElementFormat.FP8_E4M3.decode(1), "E4M3 smallest subnormal");
+        assertTrue(Float.isNaN(ElementFormat.FP8_E4M3.decode(0xFF)));
+        assertEquals(57344f, ElementFormat.FP8_E5M2.decode(0x7B));
+        assertEquals(-1.75f, ElementFormat.INT4.decode(9), "MXINT4 -7/4");
+        assertEquals(0.25f, ElementFormat.INT4.decode(1));
+    }
+
+    @Test
+    void blockScalesCoverPartialEdgeBlocks() {
+        // 3x5 weight in 2x4 blocks: a 2x2 scale grid
+        FloatElements f = new FloatElements(ElementFormat.FP8_E4M3, 3, 5, new byte[15], ScaleFormat.FP32, 2, 4,
+                new float[]{1f, 2f, 3f, 4f}, 1f);
+        assertEquals(2f, f.scaleOf(1, 4));
+        assertEquals(3f, f.scaleOf(2, 0));
+        assertEquals(2, f.scaleRows());
+        FloatElements nv = new FloatElements(ElementFormat.FP4_E2M1, 1, 2, new byte[]{0x07}, ScaleFormat.FP8_E4M3, 1, 2,
+                new float[]{448f}, 2688f);
+        assertEquals(448f * 6f / 2688f, nv.value(0, 0));
     }
 
     @Test
     void floatElementsRefuseInconsistentSizes() {
-        assertThrows(IllegalArgumentException.class, () -> new FloatElements(ElementFormat.FP4_E2M1, 8, new byte[3],
-                ScaleFormat.E8M0, 4, new float[2]), "element bytes");
-        assertThrows(IllegalArgumentException.class, () -> new FloatElements(ElementFormat.FP4_E2M1, 8, new byte[4],
-                ScaleFormat.E8M0, 4, new float[3]), "scale count");
-        assertThrows(IllegalArgumentException.class, () -> new FloatElements(ElementFormat.FP8_E5M2, 6, new byte[6],
-                ScaleFormat.E8M0, 4, new float[1]), "group must divide");
-        assertThrows(IllegalArgumentException.class, () -> new FloatElements(ElementFormat.FP8_E5M2, 4, new byte[4],
-                ScaleFormat.E8M0, 0, new float[1]), "positive group");
+        assertThrows(IllegalArgumentException.class, () -> new FloatElements(ElementFormat.FP4_E2M1, 2, 4, new byte[3],
+                ScaleFormat.E8M0, 1, 4, new float[2], 1f), "element bytes");
+        assertThrows(IllegalArgumentException.class, () -> new FloatElements(ElementFormat.FP4_E2M1, 2, 4, new byte[4],
+                ScaleFormat.E8M0, 1, 4, new float[3], 1f), "scale count");
+        assertThrows(IllegalArgumentException.class, () -> new FloatElements(ElementFormat.FP8_E5M2, 1, 4, new byte[4],
+                ScaleFormat.E8M0, 1, 0, new float[1], 1f), "positive block");
+        assertThrows(IllegalArgumentException.class, () -> new FloatElements(ElementFormat.FP8_E5M2, 1, 4, new byte[4],
+                ScaleFormat.E8M0, 1, 4, new float[1], 0f), "positive global scale");
     }
 
     @Test

@@ -26,6 +26,11 @@ public final class IntSchemePresets implements SchemePreset {
         m.put("W2A16G32", QuantScheme.intWeightOnly(2, 32, true));
         m.put("W5A16", QuantScheme.intWeightOnly(5, 128, true));
         m.put("W6A16", QuantScheme.intWeightOnly(6, 128, true));
+        // W8A8: per-channel int8 weights, dynamic per-token symmetric int8 activations (INT8_W8A8 is the old name)
+        QuantScheme w8a8 = QuantScheme.builder().bits(8).groupSize(-1).sym(true).dataType("int").actBits(8)
+                .actGroupSize(-1).actSym(true).actDataType("int").actDynamic(true).build();
+        m.put("INT8", w8a8);
+        m.put("INT8_W8A8", w8a8);
         m.put("BF16", QuantScheme.builder().bits(16).groupSize(128).dataType("fp").actDataType("fp").build());
         return Map.copyOf(m);
     }
@@ -35,7 +40,7 @@ public final class IntSchemePresets implements SchemePreset {
         List<String> names = new ArrayList<>(PRESETS.keySet());
         names.sort(null);
         return new PluginDescriptor(PluginKind.SCHEME, "int-presets", PluginDescriptor.versionOf(getClass(), "1.0.0"),
-                "integer weight-only presets W2A16 ... W8A16 and BF16", Map.of("schemes", names));
+                "integer presets W2A16 ... W8A16, INT8 (W8A8) and BF16", Map.of("schemes", names));
     }
 
     @Override
