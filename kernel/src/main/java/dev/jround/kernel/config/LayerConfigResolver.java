@@ -307,10 +307,18 @@ public final class LayerConfigResolver {
     static Map<String, Object> fields(QuantScheme s) {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("bits", s.bits());
-        f.put("group_size", s.groupSize());
+        // 2-D blocks are the reference's pair group size [rows, cols]
+        f.put("group_size", s.weights().blockRows() > 0 ? List.of(s.weights().blockRows(), s.groupSize()) : s.groupSize());
         f.put("sym", s.sym());
         f.put("data_type", s.dataType());
         f.put("act_bits", s.actBits());
+        if (s.activations().quantized()) {
+            // the resolved activation arguments, as the reference's default scheme carries them into every entry
+            f.put("act_group_size", s.actGroupSize());
+            f.put("act_sym", s.actSym());
+            f.put("act_data_type", s.actDataType());
+            f.put("act_dynamic", s.actDynamic());
+        }
         if (s.superBits() > 0) {
             f.put("super_bits", s.superBits());
         }
@@ -412,7 +420,17 @@ public final class LayerConfigResolver {
     private static QuantScheme scheme(Map<String, Object> f, String layer) {
         String where = "layer_config for " + layer + ": ";
         int bits = intField(f, "bits", where);
-        int group = intField(f, "group_size", where);
+        int blockRows = 0;
+        int group;
+        if (f.get("group_size") instanceof List<?> pair && pair.size() == 2) {
+            blockRows = intField(Map.of("group_size", pair.get(0)), "group_size", where);
+            group = intField(Map.of("group_size", pair.get(1)), "group_size", where);
+            if (blockRows <= 0 || group <= 0) {
+                throw new InvalidInputException(where + "group_size " + pair + " is invalid", "a 2-D block size is two positive integers such as [128, 128]");
+            }
+        } else {
+            group = intField(f, "group_size", where);
+        }
         Object sym = f.get("sym");
         if (!(sym instanceof Boolean)) {
             throw new InvalidInputException(where + "sym must be true or false, got " + sym, "sym: true (symmetric) or false (asymmetric)");
@@ -422,8 +440,24 @@ public final class LayerConfigResolver {
         int superBits = f.containsKey("super_bits") ? intField(f, "super_bits", where) : 0;
         int superGroup = f.containsKey("super_group_size") ? intField(f, "super_group_size", where) : 0;
         String scaleDtype = SchemeResolver.normalizeScaleDtype(String.valueOf(f.getOrDefault("scale_dtype", "fp16")), where + "scale_dtype");
-        QuantScheme s = QuantScheme.builder().bits(bits).groupSize(group).sym((Boolean) sym).dataType(dataType).actBits(actBits)
-                .superBits(superBits).superGroupSize(superGroup).scaleDtype(scaleDtype).build();
+        QuantScheme.Builder b = QuantScheme.builder().bits(bits).groupSize(group).sym((Boolean) sym).dataType(dataType).actBits(actBits)
+                .superBits(superBits).superGroupSize(superGroup).scaleDtype(scaleDtype);
+        if (blockRows > 0) {
+            b.block(blockRows, group);
+        }
+        if (f.get("act_group_size") != null) {
+            b.actGroupSize(intField(f, "act_group_size", where));
+        }
+        if (f.get("act_sym") instanceof Boolean actSym) {
+            b.actSym(actSym);
+        }
+        if (f.get("act_data_type") != null) {
+            b.actDataType(String.valueOf(f.get("act_data_type")).strip().toLowerCase(Locale.ROOT));
+        }
+        if (f.get("act_dynamic") instanceof Boolean actDynamic) {
+            b.actDynamic(actDynamic);
+        }
+        QuantScheme s = b.build();
         s = SchemeResolver.reconcileBits(s, new ArrayList<>());
         SchemeResolver.validate(s, where + "bits", where + "group_size");
         return s;
@@ -440,7 +474,7 @@ public final class LayerConfigResolver {
         if (v instanceof Double d && d == Math.rint(d) && !d.isInfinite()) {
             return (int) (double) d;
         }
-        String hint = key.equals("group_size") ? "group_size is -1, 0 or a positive integer (2-D block sizes are for fp8 only)"
+        String hint = key.equals("group_size") ? "group_size is -1, 0 or a positive integer (a [rows, cols] pair for 2-D blocks of 8-bit floating-point weights)"
                 : key + " is an integer";
         throw new InvalidInputException(where + key + " must be an integer, got " + v, hint);
     }

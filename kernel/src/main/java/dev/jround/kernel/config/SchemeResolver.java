@@ -78,7 +78,7 @@ public final class SchemeResolver {
         return new ResolvedScheme(name, s, traits, List.copyOf(warnings));
     }
 
-    /** Spec 1.2 steps 6-8 for the activation flags: {@code --act_data_type mx_fp8} gives data type mx_fp and 8 bits. */
+    /** The activation half of the scheme normalisation (docs/algorithms.md): {@code --act_data_type mx_fp8} gives data type mx_fp and 8 bits. */
     static QuantScheme withActivationOverrides(QuantScheme s, SchemeOverrides o) {
         if (o.actGroupSize() == null && o.actSym() == null && o.actDataType() == null && o.actDynamic() == null) {
             return s;
@@ -148,7 +148,7 @@ public final class SchemeResolver {
         return -1;
     }
 
-    /** Spec 1.2 step 5: {@code mx_fp4} becomes {@code mx_fp} with 4 bits; digits below 16 overwrite bits. */
+    /** The bits-from-data-type rule of the scheme normalisation (docs/algorithms.md): {@code mx_fp4} becomes {@code mx_fp} with 4 bits; digits below 16 overwrite bits. */
     static QuantScheme reconcileBits(QuantScheme s, List<String> warnings) {
         int inferred = inferredBits(s.dataType());
         if (inferred < 0) {

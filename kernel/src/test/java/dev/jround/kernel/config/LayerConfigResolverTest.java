@@ -50,6 +50,21 @@ class LayerConfigResolverTest {
     }
 
     @Test
+    void blocksAndActivationArgumentsSurviveTheLayerConfig() {
+        QuantScheme fp8Block = QuantScheme.builder().bits(8).block(128, 128).dataType("fp").actBits(8).actGroupSize(128)
+                .actDataType("fp").actDynamic(false).build();
+        ResolvedScheme base = new ResolvedScheme("TEST_BLOCK", fp8Block, W4.traits(), List.of());
+        LayerConfigResolver.Resolution r = LayerConfigResolver.resolve(new FakeModel(1, false), base,
+                map("k_proj", map("bits", 8, "group_size", List.of(64, 32))), "", false, PRESETS);
+        assertEquals(fp8Block, r.layer("model.layers.0.self_attn.q_proj").scheme(), "default layers keep blocks and act args");
+        QuantScheme k = r.layer("model.layers.0.self_attn.k_proj").scheme();
+        assertEquals(64, k.weights().blockRows());
+        assertEquals(32, k.groupSize());
+        assertEquals(128, k.actGroupSize(), "activation arguments come from the default scheme");
+        assertFalse(k.actDynamic());
+    }
+
+    @Test
     void shapeRuleBeatsAnExplicitUserEntry() {
         LayerConfigResolver.Resolution r = resolve(new FakeModel(1, false), map("model.layers.0.mlp.up_proj", map("bits", 8)), "", false);
         assertFalse(r.layer("model.layers.0.mlp.up_proj").quantized());

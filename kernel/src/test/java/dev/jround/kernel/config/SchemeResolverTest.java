@@ -5,6 +5,7 @@ import dev.jround.spi.PluginDescriptor;
 import dev.jround.spi.PluginKind;
 import dev.jround.spi.quant.PresetTraits;
 import dev.jround.spi.quant.QuantScheme;
+import dev.jround.spi.quant.QuantizationArgs;
 import dev.jround.spi.quant.SchemePreset;
 import org.junit.jupiter.api.Test;
 
@@ -164,5 +165,22 @@ class SchemeResolverTest {
                 "the default preset is refused too when it is ambiguous");
         assertEquals(7, SchemeResolver.resolve("w7x", SchemeOverrides.NONE, both).scheme().bits());
         assertEquals(Map.of(), CATALOG.clashes());
+    }
+
+    @Test
+    void activationFlagsReachTheScheme() {
+        SchemeOverrides o = new SchemeOverrides(null, 32, null, "mx_fp8", null, null, null, false, "mx_fp8", false);
+        QuantScheme s = SchemeResolver.resolve("W4A16", o, CATALOG).scheme();
+        assertEquals("mx_fp", s.dataType());
+        assertEquals(8, s.bits());
+        assertEquals("mx_fp", s.actDataType(), "act data type digits give the act bits and are dropped");
+        assertEquals(8, s.actBits());
+        assertEquals(32, s.actGroupSize(), "the act group follows the weights when not given");
+        assertEquals(false, s.actSym());
+        assertEquals(false, s.actDynamic());
+        QuantScheme perToken = SchemeResolver.resolve("W8A16", new SchemeOverrides(null, -1, null, null, null, 8, -1, null, "int", null),
+                CATALOG).scheme();
+        assertEquals(QuantizationArgs.Strategy.TOKEN, perToken.activations().strategy());
+        assertEquals(true, perToken.actDynamic());
     }
 }

@@ -2,6 +2,7 @@ package dev.jround.plugin.dtype.mx;
 
 import dev.jround.spi.PluginDescriptor;
 import dev.jround.spi.PluginKind;
+import dev.jround.spi.quant.PresetTraits;
 import dev.jround.spi.quant.QuantScheme;
 import dev.jround.spi.quant.SchemePreset;
 
@@ -44,5 +45,11 @@ public final class MxSchemePresets implements SchemePreset {
     @Override
     public Map<String, QuantScheme> presets() {
         return PRESETS;
+    }
+
+    /** Optimized RTN ({@code iters 0}) searches the MX scale with an importance matrix, as the reference does. */
+    @Override
+    public PresetTraits traits(String preset) {
+        return PresetTraits.builder().importanceMatrix(PresetTraits.ImportanceMatrix.WHEN_SYMMETRIC).build();
     }
 }
