@@ -247,8 +247,12 @@ final class MlxCheckpoint implements AutoCloseable {
             z[i] = (int) zr;
             sym &= z[i] == symZero;
         }
-        if (config.json().path("quantization_config").has("sym")) {
-            sym = config.json().path("quantization_config").path("sym").asBoolean(sym) && sym;
+        // auto_round:mlx states sym (per layer in extra_config); a sym-looking asym layer stays asym
+        JsonNode qc = config.json().path("quantization_config");
+        JsonNode layerSym = qc.path("extra_config").path(module).path("sym");
+        JsonNode stated = layerSym.isBoolean() ? layerSym : qc.path("sym");
+        if (stated.isBoolean()) {
+            sym &= stated.asBoolean();
         }
         QuantScheme scheme = QuantScheme.intWeightOnly(p.bits(), p.groupSize(), sym);
         LayerSpec spec = new LayerSpec(module, p.in(), p.out(), scheme, blockIndex, false, "read from MLX checkpoint " + dir.getFileName());
