@@ -127,6 +127,44 @@ class MlxRoundTripTest {
     }
 
     /**
+     * Plain RTN to mlx holds the reference AutoRound's codes and scales (its auto_round exports of aidreams260K: the
+     * reference's MLX packer takes the same per-group scale and zero point) and biases of exactly {@code -s*z}.
+     */
+    @Test
+    void rtnMlxHoldsTheReferenceCodesAndScales() {
+        Path model = Shared.aidreams();
+        String[][] cases = {{"4", "true", "auto_round_w4g32sym"}, {"4", "false", "auto_round_w4g32asym"}, {"2", "true", "auto_round_w2g32sym"}};
+        for (String[] c : cases) {
+            int bits = Integer.parseInt(c[0]);
+            Path ref = Shared.referenceExport(c[2]);
+            Path dir = out.resolve(c[2]);
+            Path mlx = AutoRound.builder(model.toString()).scheme("W4A16").bits(bits).groupSize(32).sym(Boolean.parseBoolean(c[1]))
+                    .iters(0).disableOptRtn(true).build().quantizeAndSave(dir, "mlx").outputs().get(0);
+            try (PackedCheckpoint theirs = PackedCheckpoint.open(ref); SafetensorsCheckpoint mine = SafetensorsCheckpoint.open(mlx)) {
+                assertEquals(16, theirs.packedModules().size());
+                for (String m : theirs.packedModules()) {
+                    var r = theirs.layer(m);
+                    HostTensor w = mine.get(m + ".weight");
+                    float[] s = mine.get(m + ".scales").toFloats();
+                    float[] b = mine.get(m + ".biases").toFloats();
+                    assertArrayEquals(r.grid().scales(), s, 0f, c[2] + " " + m + " scales");
+                    float[] ones = new float[s.length];
+                    java.util.Arrays.fill(ones, 1f);
+                    float[] zeros = new float[s.length];
+                    // decoding with scale 1 and bias 0 gives the codes themselves
+                    float[] codes = decode(w, HostTensor.ofFloats(ones, mine.get(m + ".scales").shape()), HostTensor.ofFloats(zeros, mine.get(m + ".scales").shape()), bits);
+                    for (int i = 0; i < codes.length; i++) {
+                        assertEquals(r.grid().codes()[i], (int) codes[i], c[2] + " " + m + " code " + i);
+                    }
+                    for (int i = 0; i < s.length; i++) {
+                        assertEquals(-r.grid().scales()[i] * r.grid().zeros()[i], b[i], 0f, c[2] + " " + m + " bias " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * MLX's affine decode from the raw bytes: 2/4/8-bit codes {@code 8/bits} per byte, 3/5-bit codes 8 per 3/5 bytes,
      * 6-bit codes 4 per 3 bytes, each value's bits lowest first across consecutive bytes; {@code w = s*q + b}.
      */
