@@ -299,4 +299,34 @@ class MlxExporterTest {
             assertTrue(e.getMessage().contains(m + " (row 1, group 1)"), e.getMessage());
         }
     }
+
+    @Test
+    void badMlxCheckpointsAreRefusedWithOneClearErrorBeforeAnyTensorIsRead() throws IOException {
+        ExportFixture f = new ExportFixture(tmp, true, MlxExporterTest::w4g32, true, 8);
+        Path out = f.export(exporter, tmp.resolve("mlx"), "mlx", Map.of(), 0);
+        ObjectMapper om = new ObjectMapper();
+        String cfg = Files.readString(out.resolve("config.json"));
+        String q = "model.layers.0.self_attn.k_proj";
+        // a width MLX does not have
+        ObjectNode bad = (ObjectNode) om.readTree(cfg);
+        ((ObjectNode) bad.get("quantization")).put("bits", 7);
+        ((ObjectNode) bad.get("quantization")).remove(q);
+        Files.writeString(out.resolve("config.json"), bad.toString());
+        var e1 = assertThrows(dev.jround.spi.InvalidInputException.class, () -> MlxCheckpoint.open(out).close());
+        assertTrue(e1.getMessage().contains("quantization.bits is 7"), e1.getMessage());
+        // bits that do not match the packed words
+        bad = (ObjectNode) om.readTree(cfg);
+        ((ObjectNode) bad.get("quantization").get(q)).put("bits", 8);
+        Files.writeString(out.resolve("config.json"), bad.toString());
+        var e2 = assertThrows(dev.jround.spi.CorruptInputException.class, () -> MlxCheckpoint.open(out).close());
+        assertTrue(e2.getMessage().contains(q + ".scales"), e2.getMessage());
+        // a false entry for a layer that has scales
+        bad = (ObjectNode) om.readTree(cfg);
+        ((ObjectNode) bad.get("quantization")).put(q, false);
+        Files.writeString(out.resolve("config.json"), bad.toString());
+        var e3 = assertThrows(dev.jround.spi.CorruptInputException.class, () -> MlxCheckpoint.open(out).close());
+        assertTrue(e3.getMessage().contains(q + " has scales but config.json's quantization keeps it in float"), e3.getMessage());
+        Files.writeString(out.resolve("config.json"), cfg);
+        MlxCheckpoint.open(out).close();
+    }
 }
