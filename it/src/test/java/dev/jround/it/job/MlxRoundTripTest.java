@@ -165,6 +165,46 @@ class MlxRoundTripTest {
     }
 
     /**
+     * The reference AutoRound's MLX packing (its {@code _pack_weight_mlx}, fp16 scales, fp16 {@code -scale*zp}),
+     * run from its source on the RTN codes and scales by tools/fixtures/mlx/reference_packer_parity.py, recorded as
+     * hashes in src/test/resources/mlx/reference-packing.json: jround's plain-RTN mlx exports at W2..W8 G32 (W4 and
+     * W8 sym and asym) hold the same words, and scales and biases that round to the reference's fp16 ones.
+     */
+    @Test
+    void rtnMlxMatchesTheReferencePackersOutput() throws IOException, java.security.NoSuchAlgorithmException {
+        Path model = Shared.aidreams();
+        JsonNode fixture;
+        try (var in = getClass().getResourceAsStream("/mlx/reference-packing.json")) {
+            fixture = new ObjectMapper().readTree(in);
+        }
+        assertEquals(8, fixture.size());
+        for (var e : (Iterable<Map.Entry<String, JsonNode>>) fixture::fields) {
+            JsonNode run = e.getValue();
+            Path mlx = AutoRound.builder(model.toString()).scheme("W4A16").bits(run.get("bits").asInt()).groupSize(32)
+                    .sym(run.get("sym").asBoolean()).iters(0).disableOptRtn(true).build()
+                    .quantizeAndSave(out.resolve(e.getKey()), "mlx").outputs().get(0);
+            try (SafetensorsCheckpoint mine = SafetensorsCheckpoint.open(mlx)) {
+                assertEquals(16, run.get("layers").size());
+                for (var l : (Iterable<Map.Entry<String, JsonNode>>) run.get("layers")::fields) {
+                    String m = l.getKey();
+                    HostTensor s = mine.get(m + ".scales");
+                    HostTensor b = mine.get(m + ".biases");
+                    assertEquals(l.getValue().get("weight").asText(), sha(mine.get(m + ".weight")), e.getKey() + " " + m + " words");
+                    assertEquals(l.getValue().get("scales_fp16").asText(), sha(HostTensor.ofFloats(s.toFloats(), DType.F16, s.shape())), e.getKey() + " " + m + " scales");
+                    assertEquals(l.getValue().get("biases_fp16").asText(), sha(HostTensor.ofFloats(b.toFloats(), DType.F16, b.shape())), e.getKey() + " " + m + " biases");
+                }
+            }
+        }
+    }
+
+    private static String sha(HostTensor t) throws java.security.NoSuchAlgorithmException {
+        ByteBuffer data = t.data().duplicate();
+        byte[] bytes = new byte[data.remaining()];
+        data.get(bytes);
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes)).substring(0, 16);
+    }
+
+    /**
      * MLX's affine decode from the raw bytes: 2/4/8-bit codes {@code 8/bits} per byte, 3/5-bit codes 8 per 3/5 bytes,
      * 6-bit codes 4 per 3 bytes, each value's bits lowest first across consecutive bytes; {@code w = s*q + b}.
      */
