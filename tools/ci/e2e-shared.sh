@@ -49,6 +49,14 @@ G=$(ls "$OUT"/g/*/*.gguf | head -1)
 $J/jround inspect "$G" | head -30
 $J/jround eval --model "$G" --reference "$M" --data "$M/calib_ids.json"
 
+step "MLX (plugin export-mlx): one W5G32 pass to fake, mlx and auto_round:mlx; both MLX checkpoints evaluate like fake"
+$J/jround quantize --model "$M" --bits 5 --group_size 32 --iters 0 --seqlen 128 --nsamples 16 --dataset "$M/calib.jsonl" \
+  --format fake,mlx,auto_round:mlx --output_dir "$OUT/m"
+for d in "$OUT"/m/aidreams260K-w5g32/*/; do
+  $J/jround eval --model "$d" --reference "$M" --data "$M/calib_ids.json" --limit 16 --report "$OUT/eval-mlx-$(basename "$d").json"
+done
+ls "$OUT"/eval-mlx-*.json | while read -r r; do kld "$r"; done | sort -u | awk 'END { if (NR != 1) { print "MLX KLD differs from fake"; exit 1 } }'
+
 step "generation from the quantized model"
 $J/jround generate --model "$OUT/q/aidreams260K-w4g32/auto-round" --prompt "I dreamed" --max_new_tokens 20
 

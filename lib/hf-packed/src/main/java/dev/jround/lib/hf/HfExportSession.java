@@ -53,6 +53,11 @@ public abstract class HfExportSession implements ExportSession {
     private boolean quantizedLmHead;
 
     protected HfExportSession(ExportContext ctx) {
+        this(ctx, Map.of("format", "pt"));
+    }
+
+    /** @param metadata the safetensors {@code __metadata__} of every shard (mlx-lm writes {@code format: mlx}) */
+    protected HfExportSession(ExportContext ctx, Map<String, String> metadata) {
         this.ctx = ctx;
         for (LayerSpec s : ctx.layers()) {
             specs.put(s.name(), s);
@@ -63,7 +68,7 @@ public abstract class HfExportSession implements ExportSession {
             throw new UncheckedIOException("cannot create " + ctx.outputDir(), e);
         }
         long limit = ctx.maxShardBytes() > 0 ? ctx.maxShardBytes() : 5_000_000_000L;
-        this.writer = new SafetensorsWriter(ctx.outputDir(), "model", limit, Map.of("format", "pt"));
+        this.writer = new SafetensorsWriter(ctx.outputDir(), "model", limit, metadata);
     }
 
     /** The tensors replacing a quantized layer's weight, under their parameter suffixes, in write order. */
