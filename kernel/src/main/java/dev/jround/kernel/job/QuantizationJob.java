@@ -20,6 +20,7 @@ public final class QuantizationJob {
     private final PluginRegistry registry;
     private final ProgressListener progress;
 
+    /** {@code progress} may be a {@link JobProgress}: it then also hears block boundaries and can cancel the run. */
     public QuantizationJob(PluginRegistry registry, ProgressListener progress) {
         this.registry = registry;
         this.progress = progress == null ? ProgressListener.NONE : progress;
@@ -40,12 +41,15 @@ public final class QuantizationJob {
         long t0 = System.nanoTime();
         Formats formats = Formats.resolve(registry, request);                  // flags: formats and exporters
         formats.request().notices().forEach(progress::message);
+        JobProgress.checkCancelled(progress);
         try (LoadedModel model = JobModel.open(registry, formats.request())) { // config.json, headers, shapes
             Plan plan = Plan.decide(registry, formats, model, progress);       // scheme, exporter refusals, NaN scan
             OutputLayout.Claim claim = OutputLayout.claim(plan, model, progress); // last refusal before work
             JobCalibration calib = JobCalibration.forPlan(registry, plan, model, progress);
+            JobProgress.checkCancelled(progress);
             try (Export export = Export.open(plan, model, calib, claim)) {     // <run>.partial/<format>/
                 List<BlockPipeline.BlockStat> stats = BlockStage.run(plan, model, calib, export, progress);
+                JobProgress.checkCancelled(progress);                          // last chance before the commit
                 export.finish(model.weights());                                // other tensors, finish, commit
                 return new Result(RunSummary.of(plan, calib, export, stats, t0), plan.layers());
             }
