@@ -31,6 +31,14 @@ import java.util.UUID;
  */
 public final class JroundHostMain {
 
+    static {
+        // the CLI's simplelogger.properties (on the same class path) keeps libraries at warn; the host reports its own
+        // bundle and job events at info unless the user chose a level
+        if (System.getProperty("org.slf4j.simpleLogger.log.dev.jround.host") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.dev.jround.host", "info");
+        }
+    }
+
     static final String USAGE = "usage: jround-host [PLUGINS_DIR] [--once] [--port N [--bind ADDR] [--state DIR] "
             + "[--concurrency N] [--queue JDBC_URL]]";
     private static final Logger LOG = LoggerFactory.getLogger(JroundHostMain.class);
