@@ -42,6 +42,8 @@ public final class JroundHostMain {
     static final String USAGE = "usage: jround-host [PLUGINS_DIR] [--once] [--port N [--bind ADDR] [--state DIR] "
             + "[--concurrency N] [--queue JDBC_URL]]";
     private static final Logger LOG = LoggerFactory.getLogger(JroundHostMain.class);
+    /** Set by the shutdown hook: the table loop stops instead of printing the emptied registry. */
+    private static volatile boolean stopping;
 
     private JroundHostMain() {
     }
@@ -95,7 +97,10 @@ public final class JroundHostMain {
         long poll = Long.getLong("jround.host.poll.ms", 1000);
         if (port == null) {
             JroundHost host = JroundHost.start(dir, null, Duration.ofMillis(poll));
-            Runtime.getRuntime().addShutdownHook(new Thread(host::close, "jround-host-shutdown"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                stopping = true;
+                host.close();
+            }, "jround-host-shutdown"));
             printTables(host, dir, once, poll);
             return;
         }
@@ -160,6 +165,7 @@ public final class JroundHostMain {
             LOG.warn("the job API listens on {}, not only on this machine: the token is all that guards it", bind);
         }
         Thread shutdown = new Thread(() -> {
+            stopping = true;
             LOG.info("shutting down: no new requests, running jobs go back to the queue");
             api.close(1);
             jobs.close();
@@ -178,7 +184,7 @@ public final class JroundHostMain {
     private static void printTables(JroundHost host, Path dir, boolean once, long poll) throws InterruptedException {
         PrintStream out = System.out;
         String shown = null;
-        while (true) {
+        while (!stopping) {
             String table;
             try {
                 table = PluginTable.render(host.registry().entries());
