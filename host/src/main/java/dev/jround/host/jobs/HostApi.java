@@ -258,6 +258,12 @@ public final class HostApi implements AutoCloseable {
                 if (log.get().closed()) {
                     return;
                 }
+                // submitted here but taken by another host of a shared queue: its end is only in the queue
+                JobRecord now = jobs.store().get(job.id()).orElse(job);
+                if (now.state().terminal() && !jobs.runsHere(job.id())) {
+                    write(out, new JobEvents.Event(after + 1, "state", stateData(now)));
+                    return;
+                }
                 out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
                 out.flush();
             }

@@ -49,6 +49,7 @@ public final class JobService implements AutoCloseable {
     private final List<Thread> workers = new ArrayList<>();
     private final Object wakeUp = new Object();
     private volatile boolean stopping;
+    private volatile long lastSweep = System.nanoTime();
 
     private final AtomicLong[] blockBuckets = new AtomicLong[BLOCK_SECONDS_BUCKETS.length + 1];
     private final DoubleAdder blockSecondsSum = new DoubleAdder();
@@ -158,6 +159,30 @@ public final class JobService implements AutoCloseable {
         return events.computeIfAbsent(id, k -> new JobEvents());
     }
 
+    public boolean runsHere(String id) {
+        return running.containsKey(id);
+    }
+
+    /**
+     * Closes the event logs of jobs submitted here that finished elsewhere (another host of a shared queue, or a
+     * cancel before they started), so that memory stays bounded over a long run.
+     */
+    private void closeLogsOfJobsFinishedElsewhere() {
+        for (var e : events.entrySet()) {
+            String id = e.getKey();
+            if (!e.getValue().closed() && !running.containsKey(id)) {
+                store.get(id).filter(j -> j.state().terminal()).ifPresent(j -> {
+                    Map<String, Object> data = new LinkedHashMap<>();
+                    data.put("state", j.state().label());
+                    data.put("message", j.message());
+                    data.put("outputs", j.outputs());
+                    e.getValue().close("state", data);
+                    retire(id);
+                });
+            }
+        }
+    }
+
     public int runningHere() {
         return running.size();
     }
@@ -185,6 +210,15 @@ public final class JobService implements AutoCloseable {
                 job = Optional.empty();
             }
             if (job.isEmpty()) {
+                long now = System.nanoTime();
+                if (now - lastSweep > 10_000_000_000L) {
+                    lastSweep = now;
+                    try {
+                        closeLogsOfJobsFinishedElsewhere();
+                    } catch (RuntimeException e) {
+                        LOG.warn("{}", e.getMessage());
+                    }
+                }
                 synchronized (wakeUp) {
                     try {
                         wakeUp.wait(poll.toMillis());
