@@ -7,6 +7,7 @@ import dev.jround.host.jobs.JobService;
 import dev.jround.host.jobs.JobStore;
 import dev.jround.host.jobs.PluginLeases;
 import org.osgi.framework.Bundle;
+import org.osgi.framework.FrameworkUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -144,8 +145,8 @@ public final class JroundHostMain {
         }
         PluginLeases leases = new PluginLeases();
         JroundHost host = JroundHost.start(dir, state.resolve("felix-cache"), Duration.ofMillis(poll), leases);
-        JobService jobs = new JobService(store, host.registry(), p -> {
-            Bundle b = host.registry().bundleOf(p);
+        JobService jobs = new JobService(store, host.registry(), o -> {
+            Bundle b = FrameworkUtil.getBundle(o.getClass());
             return b == null ? null : b.getBundleId();
         }, leases, workerId(state), concurrency, Duration.ofSeconds(1));
         jobs.start();

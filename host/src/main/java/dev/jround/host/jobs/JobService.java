@@ -38,7 +38,7 @@ public final class JobService implements AutoCloseable {
 
     private final JobStore store;
     private final PluginRegistry live;
-    private final Function<JroundPlugin, Long> bundleOf;
+    private final Function<Object, Long> bundleOf;
     private final PluginLeases leases;
     private final String worker;
     private final int concurrency;
@@ -56,11 +56,11 @@ public final class JobService implements AutoCloseable {
 
     /**
      * @param live        the host's live registry (what a new job starts with)
-     * @param bundleOf    the bundle id that provides a plugin, or null
+     * @param bundleOf    the id of the bundle whose class loader defined an object's class, or null
      * @param worker      this host's name in the queue (stable across restarts of the same state directory)
      * @param poll        how often idle workers look at the queue for jobs other hosts added
      */
-    public JobService(JobStore store, PluginRegistry live, Function<JroundPlugin, Long> bundleOf, PluginLeases leases,
+    public JobService(JobStore store, PluginRegistry live, Function<Object, Long> bundleOf, PluginLeases leases,
                       String worker, int concurrency, Duration poll) {
         if (concurrency < 1) {
             throw new IllegalArgumentException("concurrency must be at least 1");
@@ -248,7 +248,8 @@ public final class JobService implements AutoCloseable {
         JobState end;
         String message;
         List<String> outputs = List.of();
-        try (PluginLeases.Lease ignored = leases.acquire(bundles)) {
+        try (PluginLeases.Lease lease = leases.acquire(bundles)) {
+            r.lease = lease;
             store.plugins(id, plugins.versions());
             QuantizeRequest request = QuantizeCommand.parse(job.args());
             QuantizationJob.Result result = new QuantizationJob(plugins, r).run(request);
@@ -325,6 +326,7 @@ public final class JobService implements AutoCloseable {
         private final JobEvents log;
         volatile boolean cancel;
         volatile boolean requeue;
+        volatile PluginLeases.Lease lease;
         private long lastIterationEvent;
         private long lastCancelPoll;
 
@@ -380,6 +382,25 @@ public final class JobService implements AutoCloseable {
                 bucket++;
             }
             blockBuckets[bucket].incrementAndGet();
+        }
+
+        /** From here on only these objects' bundles stay held: a swap of any other plugin applies while the job runs. */
+        @Override
+        public void pluginsInUse(List<Object> objects) {
+            PluginLeases.Lease l = lease;
+            if (l == null) {
+                return;
+            }
+            java.util.Set<Long> keep = new java.util.HashSet<>();
+            for (Object o : objects) {
+                Long b = o == null ? null : bundleOf.apply(o);
+                if (b != null) {
+                    keep.add(b);
+                }
+            }
+            int before = l.held().size();
+            l.retainOnly(keep);
+            LOG.debug("job {} holds {} of {} plugin bundles from here on", id, l.held().size(), before);
         }
 
         @Override

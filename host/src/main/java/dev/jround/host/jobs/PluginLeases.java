@@ -38,7 +38,27 @@ public final class PluginLeases {
         private boolean released;
 
         private Lease(java.util.Set<Long> ids) {
-            this.ids = java.util.Set.copyOf(ids);
+            this.ids = new java.util.HashSet<>(ids);
+        }
+
+        /** Lets go of every held bundle not in {@code keep} (the job no longer calls into them). */
+        public void retainOnly(java.util.Set<Long> keep) {
+            synchronized (PluginLeases.this) {
+                if (released) {
+                    return;
+                }
+                java.util.Set<Long> drop = new java.util.HashSet<>(ids);
+                drop.removeAll(keep);
+                release(drop);
+                ids.removeAll(drop);
+            }
+        }
+
+        /** The bundles still held. */
+        public java.util.Set<Long> held() {
+            synchronized (PluginLeases.this) {
+                return released ? java.util.Set.of() : java.util.Set.copyOf(ids);
+            }
         }
 
         @Override

@@ -197,6 +197,32 @@ class HostJobApiTest {
 
     @Test
     @Order(5)
+    void aSwapUnderLoadAppliesToUnusedPluginsAtOnceAndWaitsForTheRunningJobsOwn() throws Exception {
+        Path out = tmp.resolve("swap-out");
+        String id = host.submit(tinyFlags(out, 300));
+        host.follow(id, e -> e.type().equals("block_started")); // the plan is made: the job holds only what it calls
+        // gguf (exporter, data type, presets, reader) is not this job's: its update applies while the job runs
+        reversion(plugins.resolve("jround-plugin-export-gguf-1.0.0.jar"), "1.0.1");
+        awaitPlugin("exporter", "gguf", "1.0.1");
+        assertEquals("running", host.get("/v1/jobs/" + id).get("state").asText(), "the update did not wait for the job");
+        // auto_round is the job's exporter: its update waits
+        reversion(plugins.resolve("jround-plugin-export-autoround-1.0.0.jar"), "1.0.1");
+        Thread.sleep(2000);
+        assertEquals("1.0.0", pluginVersion("exporter", "auto_round"));
+        JsonNode running = host.get("/v1/jobs/" + id);
+        assertEquals("running", running.get("state").asText(), "the job is still running (make it longer if not)");
+        assertTrue(Files.readString(host.log).contains("update of jround-plugin-export-autoround-1.0.0.jar"), "the wait is logged");
+
+        List<ChildHost.Event> events = host.follow(id, e -> false);
+        assertEquals("succeeded", events.get(events.size() - 1).data().get("state").asText(), events.get(events.size() - 1).toString());
+        JsonNode job = host.get("/v1/jobs/" + id);
+        assertEquals("1.0.0", job.get("plugins").get("auto_round").asText(), "the versions it started with");
+        assertEquals("1.0.0", job.get("plugins").get("gguf").asText());
+        awaitPlugin("exporter", "auto_round", "1.0.1");
+    }
+
+    @Test
+    @Order(6)
     void cancellingARunningJobRemovesItsPartialOutputAndNothingElse() throws Exception {
         Path out = Files.createDirectories(tmp.resolve("cancel-out"));
         Path sentinel = Files.writeString(out.resolve("keep.txt"), "not jround's");
@@ -215,7 +241,7 @@ class HostJobApiTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void queuedJobsSurviveASigtermAndARestart() throws Exception {
         Path out = tmp.resolve("restart-out");
         String first = host.submit(tinyFlags(out.resolve("a"), 400));
@@ -234,6 +260,42 @@ class HostJobApiTest {
         }
         assertTrue(Files.isDirectory(out.resolve("a/tiny-w4g32")));
         assertTrue(Files.isDirectory(out.resolve("b/tiny-w4g32")));
+    }
+
+    String pluginVersion(String kind, String id) throws Exception {
+        return stream(host.get("/v1/plugins")).filter(p -> p.get("kind").asText().equals(kind) && p.get("id").asText().equals(id)
+                && p.get("active").asBoolean()).map(p -> p.get("version").asText()).findFirst().orElse("absent");
+    }
+
+    void awaitPlugin(String kind, String id, String version) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!pluginVersion(kind, id).equals(version)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(kind + " " + id + " " + version + " not active after 30 s: " + host.get("/v1/plugins"));
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** Rewrites a plugin jar in place with another Bundle-Version and Implementation-Version, as a user copying a newer build over it. */
+    static void reversion(Path jar, String version) throws IOException {
+        Path staged = jar.resolveSibling(jar.getFileName() + ".tmp");
+        try (java.util.jar.JarInputStream in = new java.util.jar.JarInputStream(Files.newInputStream(jar))) {
+            java.util.jar.Manifest manifest = new java.util.jar.Manifest(in.getManifest());
+            manifest.getMainAttributes().putValue("Bundle-Version", version);
+            manifest.getMainAttributes().putValue("Implementation-Version", version);
+            try (java.io.OutputStream file = Files.newOutputStream(staged);
+                 java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(file, manifest)) {
+                for (java.util.jar.JarEntry e; (e = in.getNextJarEntry()) != null; ) {
+                    out.putNextEntry(new java.util.jar.JarEntry(e.getName()));
+                    in.transferTo(out);
+                    out.closeEntry();
+                }
+            }
+        }
+        // the watcher keys on the file, so the name stays; *.tmp is not a jar it looks at
+        Files.move(staged, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 2000));
     }
 
     static Stream<JsonNode> stream(JsonNode array) {

@@ -49,6 +49,15 @@ class JobProgressTest {
             }
 
             @Override
+            public void pluginsInUse(List<Object> objects) {
+                assertTrue(objects.stream().anyMatch(o -> o instanceof dev.jround.spi.export.Exporter), objects.toString());
+                assertTrue(objects.stream().anyMatch(o -> o instanceof dev.jround.spi.device.DeviceBackend), objects.toString());
+                assertTrue(objects.stream().anyMatch(o -> o instanceof dev.jround.spi.quant.QuantAlgorithm), objects.toString());
+                assertTrue(objects.stream().noneMatch(o -> o instanceof dev.jround.spi.data.DatasetProvider), "calibration is over");
+                seen.add("in use");
+            }
+
+            @Override
             public void message(String line) {
                 if (line.startsWith("block ")) {
                     seen.add(line.substring(0, line.indexOf(':')));
@@ -57,7 +66,7 @@ class JobProgressTest {
         };
         new QuantizationJob(new ServiceLoaderRegistry(getClass().getClassLoader()), progress)
                 .run(request(model, calib, tmp.resolve("out"), 5));
-        assertEquals(List.of("started 0/2", "block 1/2", "finished 0/2", "started 1/2", "block 2/2", "finished 1/2"), seen);
+        assertEquals(List.of("in use", "started 0/2", "block 1/2", "finished 0/2", "started 1/2", "block 2/2", "finished 1/2"), seen);
     }
 
     @Test

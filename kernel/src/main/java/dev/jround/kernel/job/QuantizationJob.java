@@ -7,6 +7,8 @@ import dev.jround.spi.quant.ProgressListener;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -37,6 +39,18 @@ public final class QuantizationJob {
         }
     }
 
+    /** What the export and block stages call into (JobProgress#pluginsInUse). */
+    private static List<Object> inUse(Formats formats, LoadedModel model, Plan plan) {
+        List<Object> out = new ArrayList<>(formats.exporters());
+        out.addAll(Arrays.asList(model.architecture(), model.lm(), model.weights(), model.device(), plan.algorithm()));
+        if (model.tokenizer() != null) {
+            out.add(model.tokenizer());
+        }
+        plan.layers().stream().filter(LayerSpec::quantized).map(s -> plan.dataTypes().apply(s.scheme())).distinct()
+                .forEach(out::add);
+        return out;
+    }
+
     public Result run(QuantizeRequest request) {
         long t0 = System.nanoTime();
         Formats formats = Formats.resolve(registry, request);                  // flags: formats and exporters
@@ -47,6 +61,9 @@ public final class QuantizationJob {
             OutputLayout.Claim claim = OutputLayout.claim(plan, model, progress); // last refusal before work
             JobCalibration calib = JobCalibration.forPlan(registry, plan, model, progress);
             JobProgress.checkCancelled(progress);
+            if (progress instanceof JobProgress p) {
+                p.pluginsInUse(inUse(formats, model, plan));
+            }
             try (Export export = Export.open(plan, model, calib, claim)) {     // <run>.partial/<format>/
                 List<BlockPipeline.BlockStat> stats = BlockStage.run(plan, model, calib, export, progress);
                 JobProgress.checkCancelled(progress);                          // last chance before the commit
