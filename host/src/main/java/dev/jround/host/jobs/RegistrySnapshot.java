@@ -49,11 +49,20 @@ public final class RegistrySnapshot implements PluginRegistry {
         return out;
     }
 
-    /** Plugin id to version, sorted by id (what a job records as the plugins it ran with). */
+    /**
+     * Plugin id to version, sorted (what a job records as the plugins it ran with). Plugins of several kinds may share
+     * an id (one jar's exporter and data type); when their versions differ, each is keyed {@code kind/id} instead.
+     */
     public Map<String, String> versions() {
+        Map<String, java.util.Set<String>> byId = new TreeMap<>();
+        for (JroundPlugin p : plugins()) {
+            byId.computeIfAbsent(p.descriptor().id(), k -> new java.util.TreeSet<>()).add(p.descriptor().version());
+        }
         Map<String, String> out = new TreeMap<>();
         for (JroundPlugin p : plugins()) {
-            out.put(p.descriptor().id(), p.descriptor().version());
+            String id = p.descriptor().id();
+            String key = byId.get(id).size() == 1 ? id : p.descriptor().kind().label() + "/" + id;
+            out.put(key, p.descriptor().version());
         }
         return out;
     }
