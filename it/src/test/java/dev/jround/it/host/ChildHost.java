@@ -74,6 +74,7 @@ final class ChildHost implements AutoCloseable {
         // the surefire fork's settings (pom.xml): offline, one libtorch thread, so results match this JVM's
         cmd.addAll(List.of("-Xmx1g", "-XX:+UseSerialGC", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
                 "-Dai.djl.pytorch.num_interop_threads=1", "-Djround.host.poll.ms=200"));
+        cmd.addAll(List.of(System.getProperty("jround.test.hostJvmOptions", "").split(" ")).stream().filter(o -> !o.isBlank()).toList());
         StringBuilder cp = new StringBuilder();
         for (Path p : classPath()) {
             if (!isPluginJar(p)) {
