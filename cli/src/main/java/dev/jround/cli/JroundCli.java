@@ -112,12 +112,10 @@ public final class JroundCli implements Runnable {
     private static CommandLine configure(CommandLine cl, PrintWriter out, PrintWriter err) {
         cl.setOut(out);
         cl.setErr(err);
-        cl.setAbbreviatedOptionsAllowed(true);
-        // argparse semantics: a repeated flag overrides the earlier one (picocli refuses it by default)
-        cl.setOverwrittenOptionsAllowed(true);
+        parsingRules(cl);
         cl.setParameterExceptionHandler((ex, a) -> {
             ex.getCommandLine().getErr().println("error: " + ex.getMessage().lines().findFirst().orElse(""));
-            ex.getCommandLine().getErr().println("hint: see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
+            ex.getCommandLine().getErr().println("hint: " + usageHint(ex.getCommandLine()));
             return 2;
         });
         cl.setExecutionExceptionHandler((ex, c, parse) -> {
@@ -141,6 +139,19 @@ public final class JroundCli implements Runnable {
             return 1;
         });
         return cl;
+    }
+
+    /** How flags are read, shared by every command line and {@link QuantizeCommand#parse}. */
+    static CommandLine parsingRules(CommandLine cl) {
+        cl.setAbbreviatedOptionsAllowed(true);
+        // argparse semantics: a repeated flag overrides the earlier one (picocli refuses it by default)
+        cl.setOverwrittenOptionsAllowed(true);
+        return cl;
+    }
+
+    /** The hint the CLI prints under a flag it cannot parse. */
+    static String usageHint(CommandLine cl) {
+        return "see '" + cl.getCommandSpec().qualifiedName() + " --help'";
     }
 
     /** Version of the CLI and kernel from the jar manifest. */

@@ -2,6 +2,8 @@ package dev.jround.cli;
 
 import dev.jround.kernel.job.QuantizationJob;
 import dev.jround.kernel.job.QuantizeRequest;
+import dev.jround.spi.InvalidInputException;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -192,6 +194,26 @@ public final class QuantizeCommand implements Callable<Integer> {
                 .run(r);
         result.printSummary(spec.commandLine().getOut());
         return 0;
+    }
+
+    /**
+     * The request {@code jround quantize ARGS} would run, refused exactly as the CLI refuses it: an unparsable flag
+     * with picocli's first message line and the CLI's hint, a bad value by {@link QuantizeRequest.Builder#build()}.
+     * For callers that take the CLI's flags from elsewhere (the host's job API, docs/host.md).
+     */
+    public static QuantizeRequest parse(List<String> args) {
+        QuantizeCommand command = new QuantizeCommand();
+        CommandLine cl = JroundCli.parsingRules(new CommandLine(command));
+        cl.setCommandName("jround quantize");
+        try {
+            CommandLine.ParseResult parsed = cl.parseArgs(args.toArray(new String[0]));
+            if (parsed.isUsageHelpRequested()) {
+                throw new InvalidInputException("--help asks for the usage text, not a job", "run 'jround quantize --help' for the flags");
+            }
+        } catch (CommandLine.ParameterException e) {
+            throw new InvalidInputException(e.getMessage().lines().findFirst().orElse(""), JroundCli.usageHint(cl));
+        }
+        return command.toRequest();
     }
 
     /** Maps the flags to builder calls only: every check lives in {@link QuantizeRequest.Builder#build()}, shared with the Java API. */

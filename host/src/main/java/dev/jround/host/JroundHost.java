@@ -1,5 +1,6 @@
 package dev.jround.host;
 
+import dev.jround.host.jobs.PluginLeases;
 import dev.jround.kernel.registry.DuplicateResolver;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleException;
@@ -66,6 +67,11 @@ public final class JroundHost implements AutoCloseable {
      * @param pollInterval how often the directory is looked at
      */
     public static JroundHost start(Path pluginsDir, Path storage, Duration pollInterval) {
+        return start(pluginsDir, storage, pollInterval, new PluginLeases());
+    }
+
+    /** As {@link #start(Path, Path, Duration)}; a jar whose bundle {@code leases} holds is changed only once released. */
+    public static JroundHost start(Path pluginsDir, Path storage, Duration pollInterval, PluginLeases leases) {
         boolean temporary = storage == null;
         try {
             Path cache = temporary ? Files.createTempDirectory("jround-felix-") : storage;
@@ -85,7 +91,7 @@ public final class JroundHost implements AutoCloseable {
             OsgiPluginRegistry registry = new OsgiPluginRegistry(framework.getBundleContext(), DuplicateResolver.systemPins());
             framework.start();
             PluginsDirectoryWatcher watcher = new PluginsDirectoryWatcher(pluginsDir.toAbsolutePath().normalize(),
-                    framework.getBundleContext(), framework.adapt(FrameworkWiring.class));
+                    framework.getBundleContext(), framework.adapt(FrameworkWiring.class), leases);
             watcher.start(pollInterval);
             LOG.info("OSGi host started on {} ({} bundles)", pluginsDir, framework.getBundleContext().getBundles().length - 1);
             return new JroundHost(framework, cache, temporary, registrar, registry, watcher);

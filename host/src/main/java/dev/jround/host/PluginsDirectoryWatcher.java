@@ -1,5 +1,6 @@
 package dev.jround.host;
 
+import dev.jround.host.jobs.PluginLeases;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
@@ -16,6 +17,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -41,12 +44,16 @@ final class PluginsDirectoryWatcher implements AutoCloseable {
     private final Map<Path, Stamp> lastSeen = new HashMap<>();
     private final Map<Path, Stamp> applied = new HashMap<>();
     private final Map<Path, Bundle> bundles = new HashMap<>();
+    private final PluginLeases leases;
+    private final Set<Path> waitingLogged = new HashSet<>();
     private ScheduledExecutorService poller;
 
-    PluginsDirectoryWatcher(Path directory, BundleContext context, FrameworkWiring wiring) {
+    /** @param leases bundles running jobs hold: a change to their jar waits until they are released */
+    PluginsDirectoryWatcher(Path directory, BundleContext context, FrameworkWiring wiring, PluginLeases leases) {
         this.directory = directory;
         this.context = context;
         this.wiring = wiring;
+        this.leases = leases;
     }
 
     /** Applies everything in the directory now, then keeps polling every {@code interval}. */
@@ -79,10 +86,16 @@ final class PluginsDirectoryWatcher implements AutoCloseable {
             if (!settled || stamp.equals(applied.get(file))) {
                 continue;
             }
-            (bundles.containsKey(file) ? toUpdate : toInstall).add(file);
+            if (bundles.containsKey(file)) {
+                if (!waitsForJobs(file, "update")) {
+                    toUpdate.add(file);
+                }
+            } else {
+                toInstall.add(file);
+            }
         }
         for (Path file : new ArrayList<>(bundles.keySet())) {
-            if (!now.containsKey(file)) {
+            if (!now.containsKey(file) && !waitsForJobs(file, "removal")) {
                 toRemove.add(file);
             }
         }
@@ -143,6 +156,19 @@ final class PluginsDirectoryWatcher implements AutoCloseable {
                 startQuietly(b);
             }
         }
+    }
+
+    /** True while a running job holds the bundle of {@code file}; said once per wait at the default level. */
+    private boolean waitsForJobs(Path file, String change) {
+        Bundle b = bundles.get(file);
+        if (b == null || !leases.held(b.getBundleId())) {
+            waitingLogged.remove(file);
+            return false;
+        }
+        if (waitingLogged.add(file)) {
+            LOG.info("{} of {} ({} {}) waits: a running job uses it", change, file.getFileName(), b.getSymbolicName(), b.getVersion());
+        }
+        return true;
     }
 
     private void startQuietly(Bundle b) {

@@ -104,7 +104,12 @@ public final class BlockPipeline {
         if (head != null && (!head.quantized() || head.blockIndex() >= 0)) {
             head = null;
         }
+        ProgressListener tuning = cancellable(progress);
         for (int b = 0; b < model.numBlocks(); b++) {
+            JobProgress.checkCancelled(progress);
+            if (progress instanceof JobProgress p) {
+                p.blockStarted(b, model.numBlocks());
+            }
             long t0 = System.nanoTime();
             List<LayerSpec> layers = new ArrayList<>();
             for (LinearInfo li : model.blockLinears(b)) {
@@ -128,7 +133,7 @@ public final class BlockPipeline {
                     BlockJob job = BlockJob.builder().model(model).blockIndex(b).layers(layers)
                             .inputs(calibrated ? inputs : List.of()).reference(yRef).aux(aux).lossMask(lossMask)
                             .imatrix(imatrix).dataTypes(dataTypes).options(options).rng(rng).manager(blockManager)
-                            .progress(progress).build();
+                            .progress(tuning).build();
                     result = algorithm.quantizeBlock(job);
                 }
                 for (QuantizedLayer q : result.layers()) {
@@ -146,9 +151,13 @@ public final class BlockPipeline {
                     newXQ = forwardAll(b, xQ != null ? xQ : xFp, batch, next, qWeights, null);
                 }
                 double secs = (System.nanoTime() - t0) / 1e9;
-                stats.add(new BlockStat(b, result.layers().size(), result.lossBefore(), result.lossAfter(), result.bestIter(), secs));
+                BlockStat stat = new BlockStat(b, result.layers().size(), result.lossBefore(), result.lossAfter(), result.bestIter(), secs);
+                stats.add(stat);
                 progress.message(String.format("block %d/%d: %d layers, loss %s -> %s, %.2f s", b + 1, model.numBlocks(),
                         result.layers().size(), fmt(result.lossBefore()), fmt(result.lossAfter()), secs));
+                if (progress instanceof JobProgress p) {
+                    p.blockFinished(stat, model.numBlocks());
+                }
                 xQ = newXQ;
             }
             // the reference outputs become the next block's full-precision inputs
@@ -158,7 +167,7 @@ public final class BlockPipeline {
             model.releaseBlock(b);
         }
         if (head != null) {
-            tuneHead(root, head, xFp, xQ, lossMask, aux, rng, sink);
+            tuneHead(root, head, xFp, xQ, lossMask, aux, rng, sink, tuning);
         }
         streamManager.close();
         return stats;
@@ -171,7 +180,8 @@ public final class BlockPipeline {
 
     /** Layer-level tuning of the lm_head on the final hidden states (after the final norm), both streams. */
     private void tuneHead(NDManager root, LayerSpec head, List<NDArray> xFp, List<NDArray> xQ, List<NDArray> lossMask,
-                          List<BlockInputs> aux, Random rng, java.util.function.Consumer<QuantizedLayer> sink) {
+                          List<BlockInputs> aux, Random rng, java.util.function.Consumer<QuantizedLayer> sink,
+                          ProgressListener tuning) {
         long t0 = System.nanoTime();
         try (NDManager headManager = root.newSubManager()) {
             List<NDArray> fpIn = headInputs(xFp, headManager);
@@ -179,7 +189,7 @@ public final class BlockPipeline {
             BlockJob job = BlockJob.builder().model(model).blockIndex(-1).layers(List.of(head))
                     .inputs(qIn != null ? qIn : fpIn).referenceInputs(qIn != null ? fpIn : List.of()).aux(aux)
                     .lossMask(lossMask).dataTypes(dataTypes).options(options).rng(rng).manager(headManager)
-                    .progress(progress).build();
+                    .progress(tuning).build();
             BlockResult result = algorithm.quantizeBlock(job);
             for (QuantizedLayer q : result.layers()) {
                 sink.accept(q);
@@ -202,6 +212,25 @@ public final class BlockPipeline {
             }
         }
         return out;
+    }
+
+    /** What the algorithm reports iterations to: with a {@link JobProgress}, each iteration also checks for a cancel. */
+    private static ProgressListener cancellable(ProgressListener progress) {
+        if (!(progress instanceof JobProgress)) {
+            return progress;
+        }
+        return new ProgressListener() {
+            @Override
+            public void iteration(int block, int iter, int iters, double loss, double bestLoss) {
+                progress.iteration(block, iter, iters, loss, bestLoss);
+                JobProgress.checkCancelled(progress);
+            }
+
+            @Override
+            public void message(String line) {
+                progress.message(line);
+            }
+        };
     }
 
     private static String fmt(double v) {
