@@ -206,12 +206,12 @@ class HostJobApiTest {
         awaitPlugin("exporter", "gguf", "1.0.1");
         assertEquals("running", host.get("/v1/jobs/" + id).get("state").asText(), "the update did not wait for the job");
         // auto_round is the job's exporter: its update waits
-        reversion(plugins.resolve("jround-plugin-export-autoround-1.0.0.jar"), "1.0.1");
+        reversion(plugins.resolve("jround-plugin-hf-packed-1.0.0.jar"), "1.0.1");
         Thread.sleep(2000);
         assertEquals("1.0.0", pluginVersion("exporter", "auto_round"));
         JsonNode running = host.get("/v1/jobs/" + id);
         assertEquals("running", running.get("state").asText(), "the job is still running (make it longer if not)");
-        assertTrue(Files.readString(host.log).contains("update of jround-plugin-export-autoround-1.0.0.jar"), "the wait is logged");
+        assertTrue(Files.readString(host.log).contains("update of jround-plugin-hf-packed-1.0.0.jar"), "the wait is logged");
 
         List<ChildHost.Event> events = host.follow(id, e -> false);
         assertEquals("succeeded", events.get(events.size() - 1).data().get("state").asText(), events.get(events.size() - 1).toString());
