@@ -80,7 +80,8 @@ public final class ModelLoader {
         if (Files.isDirectory(path) && Files.isRegularFile(path.resolve("config.json"))) {
             ModelConfig read = ConfigJson.read(path);
             admit.accept(read);
-            fullPrecision = read.has("quantization_config") ? null : read;
+            // quantization_config: the HF convention; quantization: mlx-lm's (older mlx-lm writes only that one)
+            fullPrecision = read.has("quantization_config") || read.has("quantization") ? null : read;
         }
         boolean viaBackend = fullPrecision == null;
         ModelConfig config;
