@@ -103,7 +103,15 @@ public final class ModelLoader {
             admit.accept(read);
             fullPrecision = read.has("quantization_config") ? null : read;
         }
-        LoadedModel inRuntime = openInBackendRuntime(path, read, fullPrecision == null, computeType, deviceName);
+        // the first backend that reads the path, asked once; a named backend is asked instead
+        InferenceBackend reader = null;
+        if (inferenceBackend == null && (fullPrecision == null || !hasSafetensors(path))) {
+            reader = registry.all(InferenceBackend.class).stream().filter(b -> b.canLoad(path)).findFirst().orElse(null);
+        } else if (inferenceBackend != null) {
+            InferenceBackend b = named(inferenceBackend);
+            reader = b.canLoad(path) ? b : null;
+        }
+        LoadedModel inRuntime = reader == null ? null : openInBackendRuntime(reader, path, read, computeType, deviceName);
         if (inRuntime != null) {
             return inRuntime;
         }
@@ -112,7 +120,7 @@ public final class ModelLoader {
         TensorStore weights;
         String description;
         if (viaBackend) {
-            InferenceBackend backend = inferenceBackendFor(path);
+            InferenceBackend backend = reader != null && inferenceBackend == null ? reader : inferenceBackendFor(path);
             InferenceBackend.LoadedCheckpoint ckpt = backend.load(path);
             config = ckpt.config();
             weights = ckpt.weights();
@@ -146,22 +154,9 @@ public final class ModelLoader {
         }
     }
 
-    /**
-     * The model as the named backend's runtime (or, unnamed, the first backend that reads the path, when the usual
-     * path has no weights to bind) runs it, or null when no backend opens it that way.
-     */
-    private LoadedModel openInBackendRuntime(Path path, ModelConfig config, boolean quantizedOrSingleFile,
+    /** The model as {@code backend}'s own runtime runs it, or null when that backend binds weights instead. */
+    private LoadedModel openInBackendRuntime(InferenceBackend backend, Path path, ModelConfig config,
                                              DataType computeType, String deviceName) {
-        InferenceBackend backend = null;
-        if (inferenceBackend != null) {
-            InferenceBackend b = named(inferenceBackend);
-            backend = b.canLoad(path) ? b : null;
-        } else if (quantizedOrSingleFile || !hasSafetensors(path)) {
-            backend = registry.all(InferenceBackend.class).stream().filter(b -> b.canLoad(path)).findFirst().orElse(null);
-        }
-        if (backend == null) {
-            return null;
-        }
         CausalLM lm = backend.openModel(path, config).orElse(null);
         if (lm == null) {
             return null;
