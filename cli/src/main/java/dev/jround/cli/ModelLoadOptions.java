@@ -24,12 +24,15 @@ final class ModelLoadOptions {
     @Option(names = {"--device", "--device_map"}, description = "Device backend: 0 or auto (the best available, default), cpu or a backend name; one device.")
     String device;
 
+    @Option(names = "--backend", description = "Inference backend (plugin id, see 'jround plugins') that runs the models it reads in its own runtime; others load as usual.")
+    String backend;
+
     private ModelLoader loader;
 
     /** Opens a model directory, quantized checkpoint, .gguf file or hub id with these options. */
     LoadedModel load(String model) {
         if (loader == null) {
-            loader = loader();
+            loader = loader().withInferenceBackend(backend);
         }
         return loader.load(model, computeType(modelDtype), DeviceFlag.backendName(device));
     }

@@ -7,6 +7,7 @@ import dev.jround.kernel.model.LoadedModel;
 import dev.jround.kernel.model.ModelLoader;
 import dev.jround.kernel.registry.PluginRegistry;
 import dev.jround.spi.InvalidInputException;
+import dev.jround.spi.UnsupportedFeatureException;
 
 import java.nio.file.Path;
 import java.util.Locale;
@@ -27,12 +28,20 @@ final class JobModel {
     static LoadedModel open(PluginRegistry registry, QuantizeRequest r) {
         DataType computeType = computeType(r.modelDtype());
         Path dir = ModelSource.fromEnvironment().resolve(r.model());
-        return new ModelLoader(registry, arg -> dir).load(r.model(), computeType, deviceName(r.device()), config -> {
+        LoadedModel m = new ModelLoader(registry, arg -> dir).load(r.model(), computeType, deviceName(r.device()), config -> {
             if (config.has("quantization_config")) {
                 throw new InvalidInputException("model " + dir + " is already quantized (config.json has quantization_config)",
                         "quantize the full-precision model; 'jround eval' and 'jround generate' read quantized checkpoints");
             }
         });
+        if (m.weights().names().isEmpty()) {
+            // a graph run by an inference backend's own runtime has no weights to quantize or tune
+            String what = m.description();
+            m.close();
+            throw new UnsupportedFeatureException("model " + dir + " has no weights to quantize (" + what + ")",
+                    "quantize the full-precision checkpoint (config.json and *.safetensors); 'jround eval' and 'jround generate' run this one");
+        }
+        return m;
     }
 
     /** AutoRound's {@code --device 0} / {@code auto} mean "the best device"; a name picks that backend. */

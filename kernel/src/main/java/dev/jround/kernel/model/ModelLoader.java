@@ -13,6 +13,7 @@ import dev.jround.spi.model.CausalLM;
 import dev.jround.spi.model.ModelArchitecture;
 import dev.jround.spi.model.ModelConfig;
 import dev.jround.lib.safetensors.SafetensorsCheckpoint;
+import dev.jround.spi.tensor.MapTensorStore;
 import dev.jround.spi.tensor.TensorStore;
 
 import java.nio.file.Files;
@@ -37,6 +38,7 @@ public final class ModelLoader {
 
     private final PluginRegistry registry;
     private final Function<String, Path> resolver;
+    private final String inferenceBackend;
 
     /** Model arguments are local paths. */
     public ModelLoader(PluginRegistry registry) {
@@ -45,8 +47,26 @@ public final class ModelLoader {
 
     /** @param resolver turns a model argument (local path or hub id) into a local directory or file */
     public ModelLoader(PluginRegistry registry, Function<String, Path> resolver) {
+        this(registry, resolver, null);
+    }
+
+    private ModelLoader(PluginRegistry registry, Function<String, Path> resolver, String inferenceBackend) {
         this.registry = registry;
         this.resolver = resolver;
+        this.inferenceBackend = inferenceBackend;
+    }
+
+    /**
+     * A loader that opens models with the named inference backend's own runtime
+     * ({@link InferenceBackend#openModel}) where that backend reads them, and as usual otherwise (an eval reference).
+     *
+     * @param backendId an installed inference backend's plugin id, or null for the usual choice
+     */
+    public ModelLoader withInferenceBackend(String backendId) {
+        if (backendId != null) {
+            named(backendId);
+        }
+        return new ModelLoader(registry, resolver, backendId);
     }
 
     /** Opens {@code model} to compute in {@code computeType} on the best available device. */
@@ -77,18 +97,31 @@ public final class ModelLoader {
             throw new InvalidInputException("compute type " + computeType + " is not supported", "use float32 or bfloat16");
         }
         ModelConfig fullPrecision = null;
+        ModelConfig read = null;
         if (Files.isDirectory(path) && Files.isRegularFile(path.resolve("config.json"))) {
-            ModelConfig read = ConfigJson.read(path);
+            read = ConfigJson.read(path);
             admit.accept(read);
             // quantization_config: the HF convention; quantization: mlx-lm's (older mlx-lm writes only that one)
             fullPrecision = read.has("quantization_config") || read.has("quantization") ? null : read;
+        }
+        // the first backend that reads the path, asked once; a named backend is asked instead
+        InferenceBackend reader = null;
+        if (inferenceBackend == null && (fullPrecision == null || !hasSafetensors(path))) {
+            reader = registry.all(InferenceBackend.class).stream().filter(b -> b.canLoad(path)).findFirst().orElse(null);
+        } else if (inferenceBackend != null) {
+            InferenceBackend b = named(inferenceBackend);
+            reader = b.canLoad(path) ? b : null;
+        }
+        LoadedModel inRuntime = reader == null ? null : openInBackendRuntime(reader, path, read, computeType, deviceName);
+        if (inRuntime != null) {
+            return inRuntime;
         }
         boolean viaBackend = fullPrecision == null;
         ModelConfig config;
         TensorStore weights;
         String description;
         if (viaBackend) {
-            InferenceBackend backend = inferenceBackendFor(path);
+            InferenceBackend backend = reader != null && inferenceBackend == null ? reader : inferenceBackendFor(path);
             InferenceBackend.LoadedCheckpoint ckpt = backend.load(path);
             config = ckpt.config();
             weights = ckpt.weights();
@@ -120,6 +153,51 @@ public final class ModelLoader {
             weights.close();
             throw e;
         }
+    }
+
+    /** The model as {@code backend}'s own runtime runs it, or null when that backend binds weights instead. */
+    private LoadedModel openInBackendRuntime(InferenceBackend backend, Path path, ModelConfig config,
+                                             DataType computeType, String deviceName) {
+        CausalLM lm = backend.openModel(path, config).orElse(null);
+        if (lm == null) {
+            return null;
+        }
+        Tokenizer tokenizer = null;
+        try {
+            ModelConfig cfg = config != null ? config : lm.config();
+            ModelArchitecture arch = architectureFor(cfg);
+            DeviceBackend device = deviceFor(deviceName);
+            DeviceCheck.computeType(device, computeType);
+            tokenizer = tokenizerFor(path, cfg);
+            return new LoadedModel(path, cfg, arch, new MapTensorStore(), lm, tokenizer, device,
+                    arch.descriptor().id() + " " + cfg.modelType() + ", run by " + backend.descriptor().id() + " (no weights)");
+        } catch (RuntimeException e) {
+            lm.close();
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            throw e;
+        }
+    }
+
+    private static boolean hasSafetensors(Path path) {
+        if (!Files.isDirectory(path)) {
+            return false;
+        }
+        try (var files = Files.list(path)) {
+            return files.anyMatch(f -> f.getFileName().toString().endsWith(".safetensors"));
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /** The installed inference backend with this plugin id, or an error listing the installed ones. */
+    private InferenceBackend named(String id) {
+        List<InferenceBackend> backends = registry.all(InferenceBackend.class);
+        return backends.stream().filter(b -> b.descriptor().id().equalsIgnoreCase(id)).findFirst()
+                .orElseThrow(() -> new InvalidInputException("no installed inference backend is named '" + id + "'",
+                        "installed inference backends: " + backends.stream().map(b -> b.descriptor().id()).sorted()
+                                .reduce((a, b) -> a + ", " + b).orElse("none")));
     }
 
     InferenceBackend inferenceBackendFor(Path path) {

@@ -1,6 +1,7 @@
 package dev.jround.spi.inference;
 
 import dev.jround.spi.JroundPlugin;
+import dev.jround.spi.model.CausalLM;
 import dev.jround.spi.model.ModelConfig;
 import dev.jround.spi.tensor.TensorStore;
 
@@ -20,6 +21,17 @@ public interface InferenceBackend extends JroundPlugin {
     boolean canLoad(Path path);
 
     LoadedCheckpoint load(Path path);
+
+    /**
+     * Opens the checkpoint at {@code path} as a runnable model in the backend's own runtime, for checkpoints that
+     * hold a compute graph instead of weights (an ONNX export). Such a model serves {@link CausalLM#logits} only;
+     * the kernel refuses it for quantization. {@code config} is the directory's config.json, or null.
+     *
+     * @return empty when this backend presents checkpoints through {@link #load} instead (the default)
+     */
+    default java.util.Optional<CausalLM> openModel(Path path, ModelConfig config) {
+        return java.util.Optional.empty();
+    }
 
     /**
      * Writes a human-readable description of the checkpoint at {@code path} (header, metadata, tensor table)
