@@ -5,6 +5,7 @@ import dev.jround.kernel.registry.PluginRegistry;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.UnsupportedFeatureException;
 import dev.jround.spi.export.Exporter;
+import dev.jround.spi.inference.InferenceBackend;
 import dev.jround.lib.hf.PackedCheckpoint;
 import dev.jround.lib.hf.PackedConverter;
 import picocli.CommandLine.Command;
@@ -17,11 +18,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
  * {@code jround convert --model IN --format auto_round --output_dir OUT}: re-packs a GPTQ, AWQ or auto_round
- * checkpoint into another packed format, reusing its integer codes, scales and zero points (no
+ * checkpoint (or one an installed inference backend re-packs itself, see {@link InferenceBackend#repack}) into another packed format, reusing its integer codes, scales and zero points (no
  * re-quantization, so the dequantized weights are identical). The output appears only when complete.
  */
 @Command(name = "convert", description = "Re-pack a GPTQ/AWQ/auto_round checkpoint into another format without re-quantizing.")
@@ -70,11 +72,23 @@ public final class ConvertCommand implements Callable<Integer> {
         Exporter exporter = registry.all(Exporter.class).stream().filter(e -> e.formats().contains(format)).findFirst()
                 .orElseThrow(() -> new UnsupportedFeatureException("no installed exporter writes --format " + format,
                         "run 'jround list format' for the formats installed"));
-        PackedConverter.Result result;
+        PackedConverter.Result result = null;
         boolean ok = false;
-        try (PackedCheckpoint in = PackedCheckpoint.open(model)) {
+        try {
             Path partial = target.prepare();
-            result = PackedConverter.convert(in, exporter, format, partial, maxShard);
+            // a plugin that reads a packing lib/hf-packed does not re-packs it itself; the rest go through PackedConverter
+            for (InferenceBackend backend : registry.all(InferenceBackend.class)) {
+                Optional<InferenceBackend.Repacked> r = backend.repack(model, exporter, format, partial, maxShard);
+                if (r.isPresent()) {
+                    result = new PackedConverter.Result(r.get().packedLayers(), r.get().floatTensors(), r.get().sourceDescription());
+                    break;
+                }
+            }
+            if (result == null) {
+                try (PackedCheckpoint in = PackedCheckpoint.open(model)) {
+                    result = PackedConverter.convert(in, exporter, format, partial, maxShard);
+                }
+            }
             target.commit();
             ok = true;
         } finally {

@@ -43,6 +43,23 @@ public interface InferenceBackend extends JroundPlugin {
         return false;
     }
 
+    /**
+     * Re-packs the quantized checkpoint at {@code path} into {@code format} without re-quantizing, for {@code jround
+     * convert}: drives {@code exporter} (refusal checks first, then open, addQuantized with the checkpoint's own
+     * codes, scales and zero points, addTensor for the rest, finish) into the empty directory {@code outDir}.
+     * Unrepresentable input is refused before anything is written.
+     *
+     * @return empty when this backend does not re-pack the checkpoints it reads (the default)
+     */
+    default java.util.Optional<Repacked> repack(Path path, dev.jround.spi.export.Exporter exporter, String format,
+                                                Path outDir, long maxShardBytes) {
+        return java.util.Optional.empty();
+    }
+
+    /** What {@link #repack} wrote: quantized layers re-packed, float tensors copied, and the source's kind in words. */
+    record Repacked(int packedLayers, int floatTensors, String sourceDescription) {
+    }
+
     /** A loaded checkpoint: its config (quantization_config removed) and dequantized weights. */
     record LoadedCheckpoint(ModelConfig config, TensorStore weights, String description) implements AutoCloseable {
         @Override

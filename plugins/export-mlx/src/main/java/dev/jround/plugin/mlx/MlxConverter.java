@@ -24,8 +24,12 @@ public final class MlxConverter {
     private MlxConverter() {
     }
 
+    /** Quantized layers re-packed and float tensors copied by {@link #convert}. */
+    public record Counts(int packedLayers, int floatTensors) {
+    }
+
     /** Writes {@code mlxDir} as {@code format} into the empty directory {@code outDir}; refuses before writing anything. */
-    public static int convert(Path mlxDir, Exporter exporter, String format, Path outDir, long maxShardBytes) {
+    public static Counts convert(Path mlxDir, Exporter exporter, String format, Path outDir, long maxShardBytes) {
         try (MlxCheckpoint in = MlxCheckpoint.open(mlxDir)) {
             List<String> blocks = List.of("model.layers");
             List<LayerSpec> layers = new ArrayList<>();
@@ -69,6 +73,7 @@ public final class MlxConverter {
                             + " cannot store the quantized " + s.name(), "pick a format that stores a quantized lm_head");
                 }
             }
+            int floats = 0;
             ExportContext ctx = ExportContext.builder().format(format).outputDir(outDir)
                     .config(dev.jround.lib.safetensors.ConfigJson.config(mlxDir, in.plainConfig())).sourceDir(mlxDir).source(in.tensors())
                     .layers(resolved).blockPrefixes(blocks).options(Map.of()).maxShardBytes(maxShardBytes).build();
@@ -78,6 +83,7 @@ public final class MlxConverter {
                 for (String n : in.tensors().names()) {
                     if (!in.isPackedTensor(n)) {
                         session.addTensor(n, in.tensors().get(n));
+                        floats++;
                     }
                 }
                 session.finish();
@@ -87,7 +93,7 @@ public final class MlxConverter {
             } finally {
                 session.close();
             }
-            return read.size();
+            return new Counts(read.size(), floats);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.jround.plugin.mlx;
 import dev.jround.lib.safetensors.ConfigJson;
 import dev.jround.spi.PluginDescriptor;
 import dev.jround.spi.PluginKind;
+import dev.jround.spi.export.Exporter;
 import dev.jround.spi.inference.InferenceBackend;
 import dev.jround.spi.model.ModelConfig;
 import dev.jround.spi.tensor.DType;
@@ -53,6 +54,15 @@ public final class MlxInferenceBackend implements InferenceBackend {
             ckpt.close();
             throw e;
         }
+    }
+
+    @Override
+    public Optional<Repacked> repack(Path path, Exporter exporter, String format, Path outDir, long maxShardBytes) {
+        if (!canLoad(path)) {
+            return Optional.empty();
+        }
+        MlxConverter.Counts c = MlxConverter.convert(path, exporter, format, outDir, maxShardBytes);
+        return Optional.of(new Repacked(c.packedLayers(), c.floatTensors(), "MLX affine"));
     }
 
     /** The checkpoint under Hugging Face names, quantized weights decoded on request. */
