@@ -44,7 +44,7 @@ class MemoryPerJobTest {
             boolean signRound = j % 2 == 0;
             Path out = dir.resolve("out" + j);
             AutoRound.builder(model.toString()).scheme("W4A16").groupSize(32).seqlen(32).nsamples(8)
-                    .iters(signRound ? iters : 0).seed(42).dataset(calib.toString()).build().quantizeAndSave(out, "fake");
+                    .iters(signRound ? iters : 0).seed(42).dataset(calib.toString()).build().quantizeAndSave(out, System.getProperty("jround.memFormat", "fake"));
             deleteTree(out);
             long heap = heapAfterGc();
             int live = liveDjlResources();
