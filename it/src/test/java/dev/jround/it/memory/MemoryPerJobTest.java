@@ -35,6 +35,8 @@ class MemoryPerJobTest {
         Path calib = other != null ? model.resolve("calib.jsonl")
                 : TinyLlama.SMALL.writeCalibration(dir.resolve("calib.jsonl"), 16, 40, 7);
         int iters = Integer.getInteger("jround.memIters", 3);
+        int samples = Integer.getInteger("jround.memSamples", 8);
+        int seqlen = Integer.getInteger("jround.memSeqlen", 32);
         probeSeesAnOpenManager();
         int afterFirst = -1;
         int last = -1;
@@ -43,7 +45,7 @@ class MemoryPerJobTest {
         for (int j = 0; j < jobs; j++) {
             boolean signRound = j % 2 == 0;
             Path out = dir.resolve("out" + j);
-            AutoRound.builder(model.toString()).scheme("W4A16").groupSize(32).seqlen(32).nsamples(8)
+            AutoRound.builder(model.toString()).scheme("W4A16").groupSize(32).seqlen(seqlen).nsamples(samples)
                     .iters(signRound ? iters : 0).seed(42).dataset(calib.toString()).build().quantizeAndSave(out, System.getProperty("jround.memFormat", "fake"));
             deleteTree(out);
             long heap = heapAfterGc();
