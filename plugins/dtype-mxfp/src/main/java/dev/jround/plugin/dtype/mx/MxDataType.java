@@ -1,5 +1,6 @@
 package dev.jround.plugin.dtype.mx;
 
+import dev.jround.lib.quant.ImportanceMatrix;
 import ai.djl.ndarray.NDArray;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.PluginDescriptor;
@@ -115,7 +116,7 @@ public abstract class MxDataType implements QuantDataType {
         // the reference has no optimized RTN for the RCEIL rounding
         if (optimizedRtn && !rceil) {
             float[] importance = imatrix == null ? null
-                    : Importance.grouped(imatrix, grouped, layout, scheme.bits(), scheme.groupSize());
+                    : ImportanceMatrix.grouped(imatrix, grouped, layout, scheme.bits(), scheme.groupSize());
             float[] coeff = MxQuant.searchCoefficients(grouped, numGroups, len, f, importance);
             r = MxQuant.quantize(grouped, numGroups, len, f, false, null, null, coeff, MxQuant.Mode.OPTIMIZED);
         } else {

@@ -1,5 +1,6 @@
 package dev.jround.plugin.dtype.nv;
 
+import dev.jround.lib.quant.ImportanceMatrix;
 import ai.djl.ndarray.NDArray;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.PluginDescriptor;
@@ -85,7 +86,7 @@ public final class NvDataType implements QuantDataType {
         float[] coeff = null;
         if (optimizedRtn) {
             float[] importance = imatrix == null ? null
-                    : Importance.grouped(imatrix, grouped, layout, scheme.bits(), scheme.groupSize());
+                    : ImportanceMatrix.grouped(imatrix, grouped, layout, scheme.bits(), scheme.groupSize());
             coeff = NvQuant.searchCoefficients(grouped, numGroups, len, importance);
         } else if (beta != null) {
             coeff = new float[numGroups];

@@ -1,11 +1,11 @@
-package dev.jround.plugin.dtype.mx;
+package dev.jround.lib.quant;
 
 import dev.jround.spi.quant.GroupLayout;
 
 /** The importance matrix of optimized RTN in grouped layout, with the reference's zero handling (docs/algorithms.md). */
-final class Importance {
+public final class ImportanceMatrix {
 
-    private Importance() {
+    private ImportanceMatrix() {
     }
 
     /**
@@ -14,7 +14,7 @@ final class Importance {
      *
      * @param groupSizeArg the layer's raw group size (the reference compares zero counts with {@code group_size // 2})
      */
-    static float[] grouped(float[] imatrix, float[] groupedWeight, GroupLayout layout, int bits, int groupSizeArg) {
+    public static float[] grouped(float[] imatrix, float[] groupedWeight, GroupLayout layout, int bits, int groupSizeArg) {
         int rows = layout.rows();
         int cols = layout.cols();
         float[] full = new float[rows * cols];
