@@ -1,5 +1,6 @@
 package dev.jround.plugin.dtype.integer;
 
+import dev.jround.lib.quant.ImportanceMatrix;
 import ai.djl.ndarray.NDArray;
 import dev.jround.spi.InvalidInputException;
 import dev.jround.spi.PluginDescriptor;
@@ -61,7 +62,7 @@ public final class IntDataType implements QuantDataType {
         boolean searched = optimizedRtn && scheme.sym();
         if (searched) {
             float[] importance = imatrix == null ? null
-                    : IntQuant.groupedImportance(imatrix, grouped, layout, scheme.bits(), scheme.groupSize());
+                    : ImportanceMatrix.grouped(imatrix, grouped, layout, scheme.bits(), scheme.groupSize());
             r = IntQuant.optimizedSym(grouped, numGroups, len, scheme.bits(), importance);
         } else {
             r = IntQuant.minMax(grouped, numGroups, len, scheme.bits(), scheme.sym(), sd, v, alpha, beta);

@@ -1,5 +1,6 @@
 package dev.jround.plugin.dtype.integer;
 
+import dev.jround.lib.quant.ImportanceMatrix;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -92,7 +93,7 @@ class IntQuantFixtureTest {
             // the float32 search result itself, before storage rounding
             float[] grouped = layout.toGroups(w, 0f);
             float[] im = Fixture.floats(c.get("imatrix"));
-            float[] importance = im == null ? null : IntQuant.groupedImportance(im, grouped, layout, s.bits(), s.groupSize());
+            float[] importance = im == null ? null : ImportanceMatrix.grouped(im, grouped, layout, s.bits(), s.groupSize());
             IntQuant.Grouped r = IntQuant.optimizedSym(grouped, layout.numGroups(), layout.groupLength(), s.bits(), importance);
             assertArrayEquals(scales, r.scales(), 0f);
         }
