@@ -11,7 +11,7 @@ public final class BitStream {
     private BitStream() {
     }
 
-    /** Words needed for {@code count} values of {@code bits} bits; the run must fill whole words. */
+    /** Words needed for {@code count} values of {@code bits} bits; the run must fill whole words (GPTQ, auto_round). */
     public static int words(int count, int bits) {
         checkBits(bits);
         long totalBits = (long) count * bits;
@@ -21,13 +21,31 @@ public final class BitStream {
         return Math.toIntExact(totalBits / 32);
     }
 
+    /** Words for {@code count} values when the last word may be partly used and zero-padded (compressed-tensors). */
+    public static int paddedWords(int count, int bits) {
+        checkBits(bits);
+        return Math.toIntExact(((long) count * bits + 31) / 32);
+    }
+
     /**
      * Packs {@code count} values read from {@code values[from + i*stride]} into {@code words(count, bits)}
      * words written to {@code out[outFrom + k*outStride]}. Values are masked to {@code bits} bits.
      */
     public static void pack(int[] values, int from, int stride, int count, int bits,
                             int[] out, int outFrom, int outStride) {
-        int n = words(count, bits);
+        words(count, bits);
+        packRun(values, from, stride, count, bits, out, outFrom, outStride);
+    }
+
+    /** As {@link #pack(int[], int, int, int, int, int[], int, int)} into {@code paddedWords(count, bits)} words. */
+    public static void packPadded(int[] values, int from, int stride, int count, int bits,
+                                  int[] out, int outFrom, int outStride) {
+        checkBits(bits);
+        packRun(values, from, stride, count, bits, out, outFrom, outStride);
+    }
+
+    private static void packRun(int[] values, int from, int stride, int count, int bits,
+                                int[] out, int outFrom, int outStride) {
         long mask = (1L << bits) - 1;
         long acc = 0;
         int accBits = 0;
@@ -42,7 +60,9 @@ public final class BitStream {
                 accBits -= 32;
             }
         }
-        assert w == n && accBits == 0;
+        if (accBits > 0) {
+            out[outFrom + w * outStride] = (int) acc;
+        }
     }
 
     /** Packs a contiguous run of values into a new word array. */
@@ -58,7 +78,19 @@ public final class BitStream {
      */
     public static void unpack(int[] in, int inFrom, int inStride, int count, int bits,
                               int[] out, int outFrom, int outStride) {
-        int n = words(count, bits);
+        words(count, bits);
+        unpackRun(in, inFrom, inStride, count, bits, out, outFrom, outStride);
+    }
+
+    /** The inverse of {@link #packPadded}. */
+    public static void unpackPadded(int[] in, int inFrom, int inStride, int count, int bits,
+                                    int[] out, int outFrom, int outStride) {
+        checkBits(bits);
+        unpackRun(in, inFrom, inStride, count, bits, out, outFrom, outStride);
+    }
+
+    private static void unpackRun(int[] in, int inFrom, int inStride, int count, int bits,
+                                  int[] out, int outFrom, int outStride) {
         int mask = (1 << bits) - 1;
         long acc = 0;
         int accBits = 0;
@@ -73,7 +105,6 @@ public final class BitStream {
             acc >>>= bits;
             accBits -= bits;
         }
-        assert w == n;
     }
 
     /** Unpacks a contiguous run of words into {@code count} values. */

@@ -1,5 +1,7 @@
 package dev.jround.plugin.llmcompressor;
 
+import dev.jround.lib.hf.BitStream;
+
 /**
  * compressed-tensors' dense int32 packing: {@code b}-bit values form one little-endian bit stream per packed run
  * (value {@code j} at stream bits {@code [j*b, j*b+b)}, stream bit {@code k} in word {@code k/32}, bit {@code k%32}); a
@@ -13,7 +15,7 @@ final class CtPacking {
     }
 
     static int words(int count, int bits) {
-        return (int) (((long) count * bits + 31) / 32);
+        return BitStream.paddedWords(count, bits);
     }
 
     /** Packs each row of a row-major {@code [rows, cols]} array: result {@code [rows, words(cols, bits)]}. */
@@ -56,39 +58,10 @@ final class CtPacking {
     }
 
     private static void pack(int[] values, int from, int stride, int count, int bits, int[] out, int outFrom, int outStride) {
-        long mask = (1L << bits) - 1;
-        long acc = 0;
-        int accBits = 0;
-        int w = 0;
-        for (int i = 0; i < count; i++) {
-            acc |= (values[from + i * stride] & mask) << accBits;
-            accBits += bits;
-            if (accBits >= 32) {
-                out[outFrom + w * outStride] = (int) acc;
-                w++;
-                acc >>>= 32;
-                accBits -= 32;
-            }
-        }
-        if (accBits > 0) {
-            out[outFrom + w * outStride] = (int) acc;
-        }
+        BitStream.packPadded(values, from, stride, count, bits, out, outFrom, outStride);
     }
 
     private static void unpack(int[] in, int inFrom, int inStride, int count, int bits, int[] out, int outFrom, int outStride) {
-        int mask = (1 << bits) - 1;
-        long acc = 0;
-        int accBits = 0;
-        int w = 0;
-        for (int i = 0; i < count; i++) {
-            if (accBits < bits) {
-                acc |= (in[inFrom + w * inStride] & 0xFFFFFFFFL) << accBits;
-                w++;
-                accBits += 32;
-            }
-            out[outFrom + i * outStride] = (int) (acc & mask);
-            acc >>>= bits;
-            accBits -= bits;
-        }
+        BitStream.unpackPadded(in, inFrom, inStride, count, bits, out, outFrom, outStride);
     }
 }
